@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Process-level tests spawn the CLI and an emulator; two cores do not like more forks.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
