@@ -1,0 +1,54 @@
+/**
+ * The process entry point: the only file that reads process.argv, installs signal handlers
+ * and sets the exit code. Everything else receives a Context.
+ */
+import { readFileSync } from 'node:fs';
+import type { Context } from './context.js';
+import { EXIT } from './errors.js';
+import { runCli } from './program.js';
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const controller = new AbortController();
+let signals = 0;
+const onSignal = (name: NodeJS.Signals): void => {
+  signals++;
+  if (signals > 1) {
+    // A second Ctrl-C means "now": the journal already makes every partial file resumable.
+    process.stderr.write('\u001b[?25h');
+    process.exit(EXIT.interrupted);
+  }
+  controller.abort(new Error(`received ${name}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('SIGHUP', onSignal);
+
+const ctx: Context = {
+  env: process.env,
+  cwd: process.cwd(),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+  now: Date.now,
+  pid: process.pid,
+  version: readVersion(),
+};
+
+// A closed pipe (`directlink list | head`) is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
+const code = await runCli(process.argv.slice(2), ctx);
+process.exitCode = code;
+// Never let a lingering socket keep a cron job alive once the work is done.
+setTimeout(() => process.exit(code), 3000).unref();

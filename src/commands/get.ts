@@ -1,0 +1,278 @@
+/**
+ * `directlink get`: finish interrupted downloads, then download the chosen files.
+ * Order matters because every download request moves a file on the server: all local
+ * checks and the complete listing come before the first download request.
+ */
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { RemoteFile } from '../api/types.js';
+import type { Context } from '../context.js';
+import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { runExecHook } from '../exec-hook.js';
+import { addConnectionOptions, addOutputOptions, addSelectionOptions, parseCount, type SelectionFlags } from '../options.js';
+import type { Runtime } from '../program.js';
+import { hasSelectors, toSelection } from '../selection.js';
+import { openSession, type CommonOptions, type Session } from '../session.js';
+import { matchUnfinished, prepareRecovery } from '../transfer/recovery.js';
+import { selectFiles, unmatchedSelectors } from '../transfer/select.js';
+import type { ConflictPolicy, Plan, TransferResult } from '../transfer/types.js';
+import { planDownloads } from '../transfer/plan.js';
+import { acquireLock, checkFreeSpace, checkWritable, findUnfinished, listExistingNames, removeJournal } from '../transfer/workdir.js';
+import type { IO } from '../ui/io.js';
+import { escapeForTerminal, formatSize } from '../ui/render.js';
+
+export interface GetOptions extends CommonOptions, SelectionFlags {
+  all?: boolean;
+  pick?: boolean;
+  backup?: boolean;
+  output?: string;
+  concurrency?: number;
+  onConflict?: ConflictPolicy;
+  dryRun?: boolean;
+  spaceCheck?: boolean;
+  exec?: string;
+}
+
+export function getCommand(ctx: Context, runtime: Runtime): Command {
+  const command = new Command('get')
+    .description('download files (finishing any interrupted downloads in the directory first)')
+    .argument('[pattern...]', 'glob on the file name, e.g. "*.csv"; none on a terminal opens a picker')
+    .option('-a, --all', 'download every file (after filters)')
+    .option('--pick', 'choose interactively among the files the patterns and filters select')
+    .option('--backup', 'download from the backup area (files already fetched once)')
+    .option('-o, --output <dir>', 'where to write (default: current directory; created if missing)')
+    .option('-c, --concurrency <n>', 'parallel transfers (default 4)', parseCount('--concurrency', 1, 64))
+    .addOption(new Option('--on-conflict <policy>', 'when the target name exists').choices(['rename', 'skip', 'overwrite', 'fail']).default('rename'))
+    .option('--dry-run', 'show what would be fetched and where; fetch nothing')
+    .option('--no-space-check', 'do not refuse when the free disk space looks too small')
+    .option('--exec <command>', 'run this shell command after each downloaded file, with its path in $DIRECTLINK_FILE')
+    .option('--no-progress', 'no progress bars (plain lines instead)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ directlink get                                   # pick files on a terminal
+  $ directlink get --all -o ~/edi/inbox              # everything, e.g. from cron
+  $ directlink get 'NF-*.xml' --newer-than 1d --on-conflict skip
+  $ directlink get --backup --id 42 --id 43          # fetch again from the backup area
+  $ directlink get --all --exec 'gzip -k "$DIRECTLINK_FILE"'
+
+Partial downloads are kept as .NAME.directlink-part with a small .json record; the next
+get in the same directory finishes them from the backup area before anything else.`,
+    );
+  addOutputOptions(addConnectionOptions(addSelectionOptions(command)));
+  return command.action(async (patterns: string[], options: GetOptions) => {
+    await runGet(ctx, runtime.ioFor(options), patterns, options);
+  });
+}
+
+async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOptions): Promise<void> {
+  // Decide everything that needs no server first: a usage error must not cost a download.
+  const selection = toSelection(patterns, options, ctx.now());
+  if (options.all && hasSelectors(selection)) {
+    throw new UsageError('--all takes every file; it cannot be combined with patterns or --id.', { hint: 'Example: directlink get "*.csv", or directlink get --all' });
+  }
+  const wantsPicker = options.pick === true || (!options.all && !hasSelectors(selection));
+  if (wantsPicker && !io.isInteractive) {
+    throw new UsageError(
+      options.pick ? '--pick needs a terminal.' : 'Nothing selected: pass a pattern, --id N or --all (there is no terminal to pick on).',
+      { hint: 'Example: directlink get --all   or   directlink get "*.csv"' },
+    );
+  }
+  const outputDir = resolve(ctx.cwd, options.output ?? '.');
+  const policy = options.onConflict ?? 'rename';
+  const area = options.backup ? 'backup' : 'inbox';
+
+  if (options.dryRun) {
+    await dryRun(ctx, io, patterns, options, outputDir);
+    return;
+  }
+
+  await checkWritable(outputDir);
+  const lock = await acquireLock(outputDir, { pid: ctx.pid, now: ctx.now(), command: 'directlink get' });
+  let session: Session | undefined;
+  try {
+    session = await openSession(ctx, io, options, { concurrency: options.concurrency ?? 4 });
+    const client = session.client;
+
+    // Interrupted downloads are finished first; their files now live in the backup area.
+    const unfinished = await findUnfinished(outputDir);
+    for (const problem of unfinished.problems) io.warn(`Leaving ${problem.path} alone: ${problem.reason}`);
+    // A crash between the final rename and the record's removal leaves only the record.
+    for (const done of unfinished.completed) await removeJournal(done.targetPath);
+    const listings = new Map<'inbox' | 'backup', RemoteFile[]>();
+    const listing = async (which: 'inbox' | 'backup'): Promise<RemoteFile[]> => {
+      let files = listings.get(which);
+      if (!files) {
+        files = await client.listAll(which, { signal: ctx.signal });
+        listings.set(which, files);
+      }
+      return files;
+    };
+    const fresh = await listing(area);
+    const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await listing('backup'), await listing('inbox')) : { recovered: [], missing: [] };
+    await prepareRecovery(recovery);
+    for (const lost of recovery.missing) {
+      io.warn(`Cannot finish ${lost.record.name}: it is no longer in the backup area (the server's retention may have expired). Its partial file ${lost.partPath} is kept; delete it and its .json record once you no longer need them.`);
+    }
+
+    let chosen = selectFiles(fresh, selection);
+    reportUnmatched(io, fresh, selection);
+    if (wantsPicker) {
+      const { createPrompter } = await import('../ui/prompt.js');
+      const prompter = createPrompter(io, { signal: ctx.signal });
+      chosen = await prompter.pickFiles(chosen, { message: `Select files to download from the ${area === 'inbox' ? "user's" : 'backup'} area` });
+      if (chosen.length === 0 && recovery.recovered.length === 0) {
+        io.info('Nothing selected.');
+        return;
+      }
+    }
+    // A file being recovered is not downloaded a second time as new work.
+    const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
+    chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
+
+    const plan = planDownloads({
+      files: chosen,
+      outputDir,
+      policy,
+      existingNames: await listExistingNames(outputDir),
+      recovered: recovery.recovered,
+    });
+    if (plan.items.length === 0) {
+      if (!options.json) io.info(fresh.length === 0 ? `No files waiting in the ${area === 'inbox' ? "user's" : 'backup'} area.` : 'No files match.');
+      else io.out(JSON.stringify({ downloaded: [], skipped: [], failed: [] }, null, 2));
+      return;
+    }
+    if (options.spaceCheck !== false) await checkFreeSpace(outputDir, plan.bytesToFetch);
+
+    const result = await transfer(ctx, io, session, plan, options);
+    printResult(io, result, options);
+    const execFailures = result.execFailures;
+    if (result.failed.length > 0 || execFailures > 0) {
+      const parts = [];
+      if (result.failed.length > 0) parts.push(`${result.failed.length} of ${plan.items.length} files failed`);
+      if (execFailures > 0) parts.push(`--exec failed for ${execFailures} file${execFailures === 1 ? '' : 's'}`);
+      throw new PartialFailureError(`${parts.join('; ')}.`, result.failed.length > 0 ? { hint: 'Run the same command again: partial files are finished from the backup area.' } : undefined);
+    }
+  } finally {
+    await session?.close();
+    await lock.release();
+  }
+}
+
+interface RunResult extends TransferResult {
+  readonly execFailures: number;
+}
+
+async function transfer(ctx: Context, io: IO, session: Session, plan: Plan, options: GetOptions): Promise<RunResult> {
+  const { runTransfers } = await import('../transfer/engine.js');
+  const { chooseReporterMode, createReporter } = await import('../ui/progress.js');
+  const reporter = createReporter(io, chooseReporterMode(io, { progress: options.progress !== false }), { cwd: ctx.cwd });
+  const exec = options.exec ? execQueue(ctx, io, reporter.log.bind(reporter), options.exec) : undefined;
+  const started = ctx.now();
+  let result: TransferResult;
+  try {
+    result = await runTransfers(plan, {
+      api: session.client,
+      signal: ctx.signal,
+      concurrency: options.concurrency ?? 4,
+      retries: session.retries,
+      idleTimeoutMs: session.idleTimeoutMs,
+      onEvent: (event) => {
+        reporter.onEvent(event);
+        if (event.type === 'file-done') exec?.add(event.targetPath, event.name);
+      },
+    });
+  } finally {
+    reporter.stop();
+  }
+  const execFailures = exec ? await exec.settle() : 0;
+  if (ctx.signal.aborted) throw new InterruptedError('Interrupted: partial downloads are kept and the next `directlink get` finishes them.');
+  if (!options.json && !options.quiet) {
+    const { formatSummary } = await import('../ui/progress.js');
+    io.err(formatSummary(result, ctx.now() - started));
+  }
+  return { ...result, execFailures };
+}
+
+/** Runs --exec hooks one at a time, in the order files complete, without holding up downloads. */
+function execQueue(ctx: Context, io: IO, log: (line: string) => void, command: string): { add(path: string, name: string): void; settle(): Promise<number> } {
+  let chain = Promise.resolve();
+  let failures = 0;
+  return {
+    add(path, name) {
+      chain = chain.then(async () => {
+        const status = await runExecHook(command, path, { env: ctx.env, cwd: ctx.cwd, output: (text) => io.stderr.write(text), signal: ctx.signal });
+        if (status !== 0) {
+          failures++;
+          log(`exec failed for ${escapeForTerminal(name)}: ${status === null ? 'killed' : `exit ${status}`}`);
+        } else if (io.isVerbose) {
+          log(`exec ok for ${escapeForTerminal(name)}`);
+        }
+      });
+    },
+    async settle() {
+      await chain;
+      return failures;
+    },
+  };
+}
+
+function printResult(io: IO, result: RunResult, options: GetOptions): void {
+  if (!options.json) return;
+  io.out(JSON.stringify({ downloaded: result.downloaded, skipped: result.skipped, failed: result.failed }, null, 2));
+}
+
+function reportUnmatched(io: IO, files: RemoteFile[], selection: ReturnType<typeof toSelection>): void {
+  const unmatched = unmatchedSelectors(files, selection);
+  for (const pattern of unmatched.patterns) io.warn(`No file matches "${pattern}".`);
+  for (const id of unmatched.ids) io.warn(`No file has id ${id}.`);
+}
+
+/** --dry-run: list, select and plan exactly as a real run would, then print the plan. */
+async function dryRun(ctx: Context, io: IO, patterns: string[], options: GetOptions, outputDir: string): Promise<void> {
+  const selection = toSelection(patterns, options, ctx.now());
+  const area = options.backup ? 'backup' : 'inbox';
+  const session = await openSession(ctx, io, options);
+  try {
+    const fresh = await session.client.listAll(area, { signal: ctx.signal });
+    const unfinished = await findUnfinished(outputDir);
+    const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await session.client.listAll('backup', { signal: ctx.signal }), fresh) : { recovered: [], missing: [] };
+    let chosen = selectFiles(fresh, selection);
+    reportUnmatched(io, fresh, selection);
+    if (options.pick || (!options.all && !hasSelectors(selection))) {
+      const { createPrompter } = await import('../ui/prompt.js');
+      chosen = await createPrompter(io, { signal: ctx.signal }).pickFiles(chosen);
+    }
+    const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
+    chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
+    const existing = await listExistingNames(outputDir).catch(() => new Set<string>());
+    const plan = planDownloads({ files: chosen, outputDir, policy: options.onConflict ?? 'rename', existingNames: existing, recovered: recovery.recovered });
+    if (options.json) {
+      io.out(JSON.stringify({
+        dryRun: true,
+        outputDir,
+        bytesToFetch: plan.bytesToFetch,
+        planned: plan.items.map((item) => ({
+          id: item.file.id,
+          name: item.file.name,
+          area: item.file.area,
+          size: item.file.size,
+          path: item.targetPath,
+          action: item.action,
+          conflict: item.conflict,
+          recovery: item.recovery,
+        })),
+      }, null, 2));
+      return;
+    }
+    for (const item of plan.items) {
+      const verb = item.action === 'skip' ? 'would skip' : item.recovery ? 'would finish' : 'would get';
+      const note = item.conflict === 'none' ? '' : ` (${item.conflict})`;
+      io.out(`${verb} ${escapeForTerminal(item.file.name)} [${item.file.area}, ${formatSize(item.file.size)}] -> ${escapeForTerminal(item.targetPath)}${note}`);
+    }
+    io.info(`Dry run: ${plan.items.filter((i) => i.action === 'download').length} to fetch (${formatSize(plan.bytesToFetch)}), nothing downloaded.`);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Turns the selection flags of `list` and `get` into SelectionOptions, rejecting bad values
+ * with a usage error that shows a valid example (exit 2).
+ */
+import type { SelectionFlags } from './options.js';
+import { validatePattern, type SelectionOptions } from './transfer/select.js';
+import { parseNonNegativeInt, parsePositiveInt, parseSize, parseTimeSpec } from './transfer/units.js';
+
+/** Pure: flags + patterns + now → what to select. */
+export function toSelection(patterns: readonly string[], flags: SelectionFlags, now: number): SelectionOptions {
+  for (const pattern of patterns) validatePattern(pattern);
+  return {
+    patterns,
+    ignoreCase: flags.ignoreCase ?? false,
+    ids: (flags.id ?? []).map((value) => parseNonNegativeInt('--id', value)),
+    ...(flags.newerThan !== undefined ? { newerThan: parseTimeSpec(flags.newerThan, now, '--newer-than') } : {}),
+    ...(flags.olderThan !== undefined ? { olderThan: parseTimeSpec(flags.olderThan, now, '--older-than') } : {}),
+    ...(flags.minSize !== undefined ? { minSize: parseSize(flags.minSize, '--min-size') } : {}),
+    ...(flags.maxSize !== undefined ? { maxSize: parseSize(flags.maxSize, '--max-size') } : {}),
+    ...(flags.sort !== undefined ? { sort: flags.sort } : {}),
+    reverse: flags.reverse ?? false,
+    ...(flags.limit !== undefined ? { limit: parsePositiveInt('--limit', flags.limit) } : {}),
+  };
+}
+
+/** True when the flags pick files (patterns or ids); filters alone narrow "everything". */
+export function hasSelectors(selection: SelectionOptions): boolean {
+  return selection.patterns.length > 0 || selection.ids.length > 0;
+}
