@@ -1,0 +1,490 @@
+/**
+ * One file's byte path: journal, temporary file, Range rules, verification, fsync, atomic
+ * rename, mtime (PRODUCT.md, "Downloads that never lose data"). A file under its final name
+ * is always complete; every failure leaves only the temporary file and its journal.
+ */
+import { constants as fsConstants, createWriteStream } from 'node:fs';
+import { link, lstat, open, rename, rm, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
+import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError } from '../errors.js';
+import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
+import type { PlannedDownload, TransferListener } from './types.js';
+import { journalRecordFor, partPathFor, removeJournal, writeJournal } from './workdir.js';
+
+/** Finds `file` in a fresh listing of `area` (see findSameFile); undefined when it is not there. */
+export type Relist = (file: RemoteFile, area: Area) => Promise<RemoteFile | undefined>;
+
+export interface DownloadDeps {
+  readonly api: DirectLinkApi;
+  /** Ctrl-C: stops the transfer at once; the temporary file and journal stay for the next run. */
+  readonly signal: AbortSignal;
+  readonly onEvent: TransferListener;
+  /** Transient failures tolerated per file (`--retries`, default 5). */
+  readonly retries?: number;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly backoff?: Omit<BackoffOptions, 'random'>;
+  /** Default: `api.listAll(area)` then findSameFile. */
+  readonly relist?: Relist;
+  /** Give up on a request when no byte arrives for this long (`--timeout`, default 60 s). */
+  readonly idleTimeoutMs?: number;
+  /** Clock for the journal's `startedAt`. */
+  readonly now?: () => number;
+}
+
+export type DownloadOutcome =
+  | { readonly ok: true; readonly path: string; readonly size: number }
+  | { readonly ok: false; readonly error: string; readonly partialKept: boolean };
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/** Bytes buffered ahead of the disk: big writes, few syscalls, constant memory. */
+const WRITE_BUFFER = 1 << 20;
+
+/** A symlink planted under the temporary name must not redirect our writes (0 where unsupported). */
+const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+
+/** The key events of one planned download carry (its target path: unique within a plan). */
+export function transferKey(item: PlannedDownload): string {
+  return item.targetPath;
+}
+
+/**
+ * The entry of `candidates` that is `file`: the same id, name and size; or, in the other
+ * area (a file moved to backup), the same name and size, preferring an equal `modified`,
+ * then the closest one. Undefined when nothing fits.
+ */
+export function findSameFile(file: RemoteFile, candidates: readonly RemoteFile[]): RemoteFile | undefined {
+  const same = candidates.filter((c) => c.name === file.name && c.size === file.size);
+  const byId = same.find((c) => c.id === file.id);
+  if (byId !== undefined) return byId;
+  // Within one area ids are stable: the same name under another id is another upload.
+  const moved = same.filter((c) => c.area !== file.area);
+  let best: RemoteFile | undefined;
+  for (const c of moved) {
+    if (best === undefined || Math.abs(c.modified - file.modified) < Math.abs(best.modified - file.modified)) best = c;
+  }
+  return best;
+}
+
+/** A Relist that reads the whole area each time (links may have expired: never cached). */
+export function relistWith(api: DirectLinkApi, signal: AbortSignal): Relist {
+  return async (file, area) => findSameFile(file, await api.listAll(area, { signal }));
+}
+
+/**
+ * Downloads one planned file to its target path, resuming what is on disk, retrying
+ * transient failures with backoff, refreshing an expired link once. Never throws for a
+ * failed file (returns `ok: false`); throws InterruptedError when `deps.signal` fires.
+ */
+export async function downloadOne(item: PlannedDownload, deps: DownloadDeps): Promise<DownloadOutcome> {
+  const transfer = new Transfer(item, deps);
+  return await transfer.run();
+}
+
+class Transfer {
+  readonly #item: PlannedDownload;
+  readonly #deps: DownloadDeps;
+  readonly #key: string;
+  readonly #part: string;
+  readonly #size: number;
+  readonly #name: string;
+  /** The listing entry the next request uses; moves to the backup entry after an inbox request. */
+  #current: RemoteFile;
+  /** A request for an inbox entry went out: the server may have moved the file to backup. */
+  #mayHaveMoved = false;
+  /** Whether a byte request was ever sent: until then, nothing on the server changed. */
+  #requested: boolean;
+
+  constructor(item: PlannedDownload, deps: DownloadDeps) {
+    this.#item = item;
+    this.#deps = deps;
+    this.#key = transferKey(item);
+    this.#part = partPathFor(item.targetPath);
+    this.#size = item.file.size;
+    this.#name = item.file.name;
+    this.#current = item.file;
+    this.#requested = item.recovery;
+  }
+
+  async run(): Promise<DownloadOutcome> {
+    const { signal } = this.#deps;
+    if (signal.aborted) throw interrupted(signal.reason);
+    try {
+      let offset: number;
+      try {
+        offset = await this.#prepare();
+      } catch (error) {
+        return await this.#fail(this.#describe(error));
+      }
+      this.#deps.onEvent({ type: 'file-start', key: this.#key, name: this.#name, targetPath: this.#item.targetPath, size: this.#size, offset });
+      const failure = await this.#fetchAll();
+      if (failure !== undefined) return await this.#fail(failure);
+      try {
+        await this.#finish();
+      } catch (error) {
+        if (signal.aborted) throw interrupted(error);
+        return await this.#fail(this.#describe(error));
+      }
+      return { ok: true, path: this.#item.targetPath, size: this.#size };
+    } catch (error) {
+      if (!(error instanceof InterruptedError || signal.aborted)) throw error;
+      if (!this.#requested) await this.#discard();
+      throw interrupted(error);
+    }
+  }
+
+  /**
+   * Journal first, then the temporary file, both before the first byte request: a local
+   * problem (read-only directory, disk full) must surface before the server moves the
+   * file to backup. Returns the bytes already on disk.
+   */
+  async #prepare(): Promise<number> {
+    const { file, targetName, recovery } = this.#item;
+    await writeJournal(this.#item.targetPath, journalRecordFor(file, targetName, this.#now()));
+    // A fresh download starts empty; a recovery keeps what the last run wrote.
+    const handle = await open(this.#part, fsConstants.O_RDWR | fsConstants.O_CREAT | NOFOLLOW | (recovery ? 0 : fsConstants.O_TRUNC), 0o644);
+    try {
+      const { size } = await handle.stat();
+      if (size <= this.#size) return size;
+      await handle.truncate(0);
+      return 0;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Attempts until the temporary file holds every byte; returns a failure sentence otherwise. */
+  async #fetchAll(): Promise<string | undefined> {
+    const deps = this.#deps;
+    const retries = deps.retries ?? DEFAULT_RETRIES;
+    let failures = 0;
+    let linkRefreshed = false;
+    let tokenRenewed = false;
+    let relocate = false;
+    let restart = false;
+    for (;;) {
+      try {
+        if (relocate) {
+          this.#current = await this.#locate();
+          relocate = false;
+        }
+        if (restart) {
+          await this.#restart();
+          restart = false;
+        }
+        await this.#attempt();
+        return undefined;
+      } catch (error) {
+        if (deps.signal.aborted || error instanceof InterruptedError) throw interrupted(error);
+        const verdict = classifyFailure(error);
+        // After an inbox request, the file may now live only in backup: find it before retrying.
+        if (this.#mayHaveMoved && this.#current.area === 'inbox') relocate = true;
+        if (verdict === 'refresh-link' && !linkRefreshed) {
+          linkRefreshed = true;
+          relocate = true;
+          this.#deps.onEvent({ type: 'file-retry', key: this.#key, attempt: failures + 1, delayMs: 0, reason: 'the download link was refused; listing again for a fresh link' });
+          continue;
+        }
+        if (verdict === 'renew-token' && !tokenRenewed) {
+          tokenRenewed = true;
+          this.#deps.onEvent({ type: 'file-retry', key: this.#key, attempt: failures + 1, delayMs: 0, reason: 'the token was refused; renewing it' });
+          continue;
+        }
+        if (verdict !== 'retry') return this.#describe(error);
+        failures++;
+        if (failures > retries) return `${trimPeriod(this.#describe(error))} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}).`;
+        if (error instanceof BodyError && error.restart) restart = true;
+        const delayMs = backoffDelay(failures, { ...deps.backoff, ...(deps.random ? { random: deps.random } : {}) });
+        this.#deps.onEvent({ type: 'file-retry', key: this.#key, attempt: failures, delayMs, reason: this.#reason(error) });
+        await sleepOrInterrupt(deps.sleep ?? realSleep, delayMs, deps.signal);
+      }
+    }
+  }
+
+  /**
+   * Where the file is listed now. An inbox file still in the inbox (same id) was never
+   * served; otherwise the server moved it to backup the moment the request was served
+   * (directlink-api.md, "Downloading") and only the backup link can finish it.
+   */
+  async #locate(): Promise<RemoteFile> {
+    const relist = this.#deps.relist ?? relistWith(this.#deps.api, this.#deps.signal);
+    const file = this.#current;
+    if (file.area === 'inbox') {
+      const still = await relist(file, 'inbox');
+      if (still !== undefined && still.id === file.id) return still;
+    }
+    const found = await relist(file, 'backup');
+    if (found === undefined) {
+      throw new ServerError(`Failed to download ${this.#name}: it is no longer listed in the user's area nor in the backup area.`);
+    }
+    if (found.area !== file.area || found.id !== file.id) {
+      // Keep the journal pointing at where the bytes can be finished from.
+      await writeJournal(this.#item.targetPath, journalRecordFor(found, this.#item.targetName, this.#now()));
+    }
+    return found;
+  }
+
+  async #restart(): Promise<void> {
+    const handle = await open(this.#part, fsConstants.O_WRONLY | fsConstants.O_TRUNC | NOFOLLOW);
+    await handle.close();
+    this.#deps.onEvent({ type: 'file-restart', key: this.#key });
+  }
+
+  /** One request: resumes from the bytes on disk, appends what arrives, checks the count. */
+  async #attempt(): Promise<void> {
+    // The disk, not a counter, says where to resume: writes of a failed attempt have settled.
+    let offset = (await lstat(this.#part)).size;
+    if (offset > this.#size) {
+      await this.#restart();
+      offset = 0;
+    }
+    const watch = new IdleWatch(this.#deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, this.#deps.signal);
+    try {
+      if (this.#current.area === 'inbox') this.#mayHaveMoved = true;
+      this.#requested = true;
+      const response = await this.#deps.api.openDownload(this.#current, { ...(offset > 0 ? { rangeStart: offset } : {}), signal: watch.signal });
+      watch.attach(response.body);
+      let start = 0;
+      if (response.status === 416) {
+        discard(response.body);
+        // Nothing left to send: complete if we hold every byte, else our bytes are suspect.
+        if (offset === this.#size) return;
+        throw new BodyError(`Failed to download ${this.#name}: the server refused to resume at byte ${offset} (HTTP 416).`, { reason: 'bad-range', restart: true });
+      }
+      if (response.status === 206) {
+        const range = response.contentRange;
+        // A shorter body than the range promises is caught as a short body (and resumed);
+        // a longer one by the byte limit.
+        const fits = range !== undefined && range.start === offset && range.end < this.#size && (range.total === undefined || range.total === this.#size);
+        if (!fits) {
+          discard(response.body);
+          throw new BodyError(`Failed to download ${this.#name}: the server answered the resume at byte ${offset} with another range.`, { reason: 'bad-range', restart: true });
+        }
+        start = offset;
+      } else if (offset > 0) {
+        // A 200 to a Range request: the server ignored it. Never append a whole body to a
+        // partial one; start over from byte 0.
+        await this.#restart();
+      }
+      if (response.contentLength !== undefined && start + response.contentLength > this.#size) {
+        discard(response.body);
+        throw new BodyError(`Failed to download ${this.#name}: the server announced ${start + response.contentLength} bytes for a file listed as ${this.#size} bytes.`, { reason: 'long-body', restart: true });
+      }
+      const received = await this.#stream(response.body, start, watch);
+      const total = start + received;
+      if (total !== this.#size || (response.contentLength !== undefined && received !== response.contentLength)) {
+        throw new BodyError(`Failed to download ${this.#name}: short body: got ${total} of ${this.#size} bytes.`, { reason: 'short-body', restart: false });
+      }
+    } catch (error) {
+      if (watch.fired && !this.#deps.signal.aborted) {
+        throw new BodyError(`Failed to download ${this.#name}: no data received for ${Math.round(watch.timeoutMs / 1000)} s.`, { reason: 'idle-timeout', restart: false, cause: error });
+      }
+      throw error;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  /** Streams a body into the temporary file at `start`; returns the bytes written. */
+  async #stream(body: Readable, start: number, watch: IdleWatch): Promise<number> {
+    const limit = this.#size - start;
+    const { onEvent } = this.#deps;
+    const key = this.#key;
+    const name = this.#name;
+    const size = this.#size;
+    let received = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        watch.touch();
+        if (received > limit) {
+          // Not one byte past the listed size reaches the disk.
+          callback(new BodyError(`Failed to download ${name}: the server sent more than the listed ${size} bytes.`, { reason: 'long-body', restart: true }));
+          return;
+        }
+        onEvent({ type: 'file-progress', key, bytes: start + received });
+        callback(null, chunk);
+      },
+    });
+    // Opened here for O_NOFOLLOW; the stream owns the handle and closes it when it ends.
+    const handle = await open(this.#part, fsConstants.O_WRONLY | NOFOLLOW).catch((error: unknown) => {
+      discard(body);
+      throw error;
+    });
+    const sink = createWriteStream(this.#part, { fd: handle, start, highWaterMark: WRITE_BUFFER });
+    try {
+      await pipeline(body, counter, sink);
+    } finally {
+      // The next attempt measures the file: every write must have landed first.
+      await closed(sink);
+    }
+    return received;
+  }
+
+  /** Flush, verify, set mtime, rename into place, drop the journal. */
+  async #finish(): Promise<void> {
+    const handle = await open(this.#part, fsConstants.O_RDWR | NOFOLLOW);
+    try {
+      await handle.sync();
+      const { size } = await handle.stat();
+      if (size !== this.#size) {
+        throw new LocalError(`Failed to write ${this.#name}: the temporary file holds ${size} bytes instead of ${this.#size}.`);
+      }
+    } finally {
+      await handle.close();
+    }
+    const seconds = this.#item.file.modified / 1000;
+    // Set on the temporary file, so the final name appears with the server's mtime at once.
+    await utimes(this.#part, seconds, seconds);
+    await this.#place();
+    await syncDirectory(dirname(this.#item.targetPath));
+    await removeJournal(this.#item.targetPath);
+  }
+
+  /**
+   * Atomic: `overwrite` replaces the target with rename(); otherwise link() refuses a name
+   * that appeared since planning (nothing is overwritten unless asked). File systems without
+   * hard links fall back to rename() after checking the name is still free.
+   */
+  async #place(): Promise<void> {
+    const target = this.#item.targetPath;
+    if (this.#item.conflict === 'overwritten') {
+      await rename(this.#part, target);
+      return;
+    }
+    try {
+      await link(this.#part, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK')) throw error;
+      const existing = await lstat(target).then(() => true, () => false);
+      if (existing) throw Object.assign(new Error(`EEXIST: ${target}`), { code: 'EEXIST' });
+      await rename(this.#part, target);
+      return;
+    }
+    await unlink(this.#part);
+  }
+
+  #now(): number {
+    return (this.#deps.now ?? Date.now)();
+  }
+
+  /** Keeps the partial work for the next run, unless the server never saw a request. */
+  async #fail(error: string): Promise<DownloadOutcome> {
+    if (!this.#requested) {
+      await this.#discard();
+      return { ok: false, error, partialKept: false };
+    }
+    return { ok: false, error, partialKept: true };
+  }
+
+  /** Nothing was requested, the file is still in the inbox: leave no sidecar that claims otherwise. */
+  async #discard(): Promise<void> {
+    await rm(this.#part, { force: true }).catch(() => undefined);
+    await removeJournal(this.#item.targetPath).catch(() => undefined);
+  }
+
+  /** A failure as one sentence naming the file. */
+  #describe(error: unknown): string {
+    if (error instanceof LocalError) return error.message;
+    if (isLocalFailure(error)) return `Failed to write ${this.#name}: ${describeLocalFailure(error)}.`;
+    return `Failed to download ${this.#name}: ${this.#reason(error)}.`;
+  }
+
+  /** The short cause of a failure, without the sentence around it: for retry events and #describe. */
+  #reason(error: unknown): string {
+    if (error instanceof NetworkError) {
+      // "Failed to reach <origin>: connection refused." → the cause; the origin is the configured server.
+      return `could not reach the server: ${trimPeriod(error.message.replace(/^Failed to reach \S+?: /, ''))}`;
+    }
+    if (error instanceof DirectlinkError) return trimPeriod(error.message.replace(`Failed to download ${this.#name}: `, ''));
+    switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+      case 'ECONNRESET': case 'UND_ERR_SOCKET': case 'ERR_STREAM_PREMATURE_CLOSE': case 'UND_ERR_CLOSED':
+        return 'the connection was closed during the transfer';
+      case 'UND_ERR_BODY_TIMEOUT':
+        return 'no data received before the timeout';
+    }
+    return trimPeriod(describeError(error));
+  }
+}
+
+function trimPeriod(text: string): string {
+  return text.replace(/\.$/, '');
+}
+
+/**
+ * Aborts a request when no byte arrived for `timeoutMs` (headers included), or at once when
+ * the run's signal fires. undici's own body timeout may fire first; either way a stall ends.
+ */
+class IdleWatch {
+  readonly timeoutMs: number;
+  fired = false;
+  readonly #controller = new AbortController();
+  readonly #outer: AbortSignal;
+  readonly #timer: NodeJS.Timeout;
+  #body: Readable | undefined;
+  readonly #onOuterAbort = (): void => this.#abort(this.#outer.reason);
+
+  constructor(timeoutMs: number, outer: AbortSignal) {
+    this.timeoutMs = timeoutMs;
+    this.#outer = outer;
+    this.#timer = setTimeout(() => {
+      this.fired = true;
+      this.#abort(new Error('idle timeout'));
+    }, timeoutMs);
+    outer.addEventListener('abort', this.#onOuterAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  attach(body: Readable): void {
+    this.#body = body;
+    this.touch();
+  }
+
+  touch(): void {
+    this.#timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#outer.removeEventListener('abort', this.#onOuterAbort);
+  }
+
+  #abort(reason: unknown): void {
+    this.#controller.abort(reason);
+    // The body may not listen to the request's signal once headers are in: end it ourselves.
+    if (this.#body !== undefined) discard(this.#body, reason instanceof Error ? reason : new Error(String(reason)));
+  }
+}
+
+/** Ends a response body we won't read. undici emits an 'error' on destroy: nobody must hear it as a crash. */
+function discard(body: Readable, reason?: Error): void {
+  body.on('error', () => undefined);
+  body.destroy(reason);
+}
+
+/** Resolves once a writable has released its file descriptor use (all writes settled). */
+async function closed(stream: Writable): Promise<void> {
+  if (stream.closed) return;
+  await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+}
+
+/** Makes a rename durable (best effort: not every platform can fsync a directory). */
+async function syncDirectory(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch {
+    // Windows and some network file systems refuse; the rename itself is still atomic.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
