@@ -88,7 +88,7 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
   const baseUrl = parseServerUrl(connection.server);
   warnAboutTransport(io, baseUrl, options, connection, isLoopbackHost);
 
-  const extraCaPem = options.cacert ? [await readCaBundle(options.cacert)] : [];
+  const extraCaPem = options.cacert ? [...(await readNodeExtraCa(ctx.env)), await readCaBundle(options.cacert)] : [];
   const retries = options.retries ?? DEFAULT_RETRIES;
   const idleTimeoutMs = Math.round((options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
   const profileName = connection.profileName;
@@ -132,6 +132,23 @@ function warnAboutTransport(io: IO, baseUrl: URL, options: CommonOptions, connec
   const sendsSecrets = connection.password !== undefined || connection.token !== undefined;
   if (baseUrl.protocol === 'http:' && sendsSecrets && !isLoopbackHost(baseUrl.hostname)) {
     io.warn(`Credentials are sent over plain http:// to ${baseUrl.host}; use https:// if the server offers it.`);
+  }
+}
+
+/**
+ * The NODE_EXTRA_CA_CERTS bundle, for when --cacert replaces the trust store: Node adds that
+ * bundle to its default store only, and `tls.rootCertificates` (restated by http.ts) does not
+ * hold it, so without this a --cacert would silently drop the CAs the environment trusts.
+ * Unreadable: nothing (Node itself already warned about it at start).
+ */
+async function readNodeExtraCa(env: Context['env']): Promise<string[]> {
+  const path = env.NODE_EXTRA_CA_CERTS;
+  if (!path) return [];
+  try {
+    const text = await readFile(path, 'utf8');
+    return text.includes('-----BEGIN CERTIFICATE-----') ? [text] : [];
+  } catch {
+    return [];
   }
 }
 

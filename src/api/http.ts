@@ -24,8 +24,9 @@ export interface TransportOptions {
 /** Builds the dispatcher every request of a run goes through. Close it when the run ends. */
 export function createDispatcher(options: TransportOptions): Dispatcher {
   const tls = {
-    // Passing `ca` replaces Node's trust store, so the defaults (which already include
-    // NODE_EXTRA_CA_CERTS) are restated before the user's extra bundle.
+    // Passing `ca` replaces Node's trust store, so the bundled roots are restated before the
+    // extra bundles. `rootCertificates` lacks NODE_EXTRA_CA_CERTS: the caller passes that
+    // bundle in `extraCaPem` too (session.ts).
     ...(options.extraCaPem && options.extraCaPem.length > 0 ? { ca: [...rootCertificates, ...options.extraCaPem] } : {}),
     rejectUnauthorized: !options.insecure,
   };
