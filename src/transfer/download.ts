@@ -373,13 +373,29 @@ class Transfer {
     return (this.#deps.now ?? Date.now)();
   }
 
-  /** Keeps the partial work for the next run, unless the server never saw a request. */
+  /** Keeps the partial work for the next run, unless the file never left the inbox. */
   async #fail(error: string): Promise<DownloadOutcome> {
-    if (!this.#requested) {
+    if (!this.#requested || (await this.#neverServed())) {
       await this.#discard();
       return { ok: false, error, partialKept: false };
     }
     return { ok: false, error, partialKept: true };
+  }
+
+  /**
+   * True when every request was refused before being served: nothing on disk, and the file
+   * still listed in the inbox under its id (a served request moves it to backup). Then a
+   * sidecar would only send the next run looking in the backup area for nothing.
+   */
+  async #neverServed(): Promise<boolean> {
+    if (this.#item.recovery || this.#current.area !== 'inbox' || this.#deps.signal.aborted) return false;
+    try {
+      if ((await lstat(this.#part)).size > 0) return false;
+      const relist = this.#deps.relist ?? relistWith(this.#deps.api, this.#deps.signal);
+      return (await relist(this.#current, 'inbox'))?.id === this.#current.id;
+    } catch {
+      return false;
+    }
   }
 
   /** Nothing was requested, the file is still in the inbox: leave no sidecar that claims otherwise. */

@@ -154,13 +154,29 @@ describe('downloadOne: retries and failures', () => {
     expect(!outcome.ok && outcome.error).toContain('HTTP 401');
   });
 
-  it('fails a file the server refuses for good, keeping its part for the next run', async () => {
+  it('leaves nothing behind when the server refuses a file it never served', async () => {
     world.emulator.addFile(USER, { name: 'bad.txt', content: 'abc' });
     world.emulator.inject({ kind: 'status', status: 400, times: Infinity, match: { endpoint: 'file' } });
     const item = world.item(await world.listed('bad.txt'));
     const outcome = await downloadOne(item, world.deps());
-    expect(outcome).toMatchObject({ ok: false, partialKept: true });
+    expect(outcome).toMatchObject({ ok: false, partialKept: false });
     expect(world.downloads()).toHaveLength(1);
+    expect(await world.names()).toEqual([]);
+    expect(world.emulator.files(USER, 'inbox').map((f) => f.name)).toEqual(['bad.txt']);
+  });
+
+  it('keeps the part and a journal pointing at the backup area when a served file fails for good', async () => {
+    world.emulator.addFile(USER, { name: 'cut.bin', generated: { size: MiB, seed: 8 } });
+    world.emulator.inject({ kind: 'drop', afterBytes: 300_000 });
+    world.emulator.inject({ kind: 'status', status: 400, times: Infinity, match: { endpoint: 'file-backup' } });
+    const item = world.item(await world.listed('cut.bin'));
+    const outcome = await downloadOne(item, world.deps());
+    expect(outcome).toMatchObject({ ok: false, partialKept: true });
+    expect(!outcome.ok && outcome.error).toContain('HTTP 400');
+    expect(await world.names()).toEqual([journalNameFor('cut.bin'), partNameFor('cut.bin')].sort());
+    expect((await stat(partPathFor(item.targetPath))).size).toBeGreaterThan(0);
+    const journal = await readJournal(journalPathFor(item.targetPath));
+    expect(journal.ok && journal.record.area).toBe('backup');
   });
 });
 
