@@ -60,7 +60,7 @@ export interface LockOptions {
   readonly pid: number;
   /** Epoch ms, written as the holder's start time and used to age damaged lock files. */
   readonly now: number;
-  /** What holds the lock, shown to the one kept out, e.g. "get". */
+  /** What holds the lock, shown to the one kept out: "get" or "directlink get". */
   readonly command: string;
   /** Defaults to os.hostname(). */
   readonly hostname?: string;
@@ -191,17 +191,17 @@ export async function findUnfinished(outputDir: string): Promise<UnfinishedScan>
   for (const name of [...names].sort()) {
     const path = join(outputDir, name);
     if (name.endsWith(PART_SUFFIX)) {
-      if (!names.has(`${name}.json`)) problems.push({ path, reason: 'a temporary file without its download record (left alone)' });
+      if (!names.has(`${name}.json`)) problems.push({ path, reason: 'a temporary file without its download record' });
       continue;
     }
     if (name.endsWith(JOURNAL_TMP_SUFFIX)) {
-      problems.push({ path, reason: 'a download record that was being written when directlink stopped (left alone)' });
+      problems.push({ path, reason: 'a download record that was being written when directlink stopped' });
       continue;
     }
     if (!name.endsWith(JOURNAL_SUFFIX)) continue;
     const read = await readJournal(path);
     if (!read.ok) {
-      problems.push({ path, reason: `an unusable download record: ${read.reason} (left alone)` });
+      problems.push({ path, reason: `an unusable download record: ${read.reason}` });
       continue;
     }
     const { record } = read;
@@ -209,7 +209,7 @@ export async function findUnfinished(outputDir: string): Promise<UnfinishedScan>
     const partPath = join(outputDir, partNameFor(record.targetName));
     const part = await statOrUndefined(partPath);
     if (part !== undefined && !part.isFile()) {
-      problems.push({ path: partPath, reason: 'a temporary file that is not a regular file (left alone)' });
+      problems.push({ path: partPath, reason: 'a temporary file that is not a regular file' });
       continue;
     }
     const item: Unfinished = { record, targetName: record.targetName, targetPath, partPath, journalPath: path, partBytes: part?.size ?? 0 };
@@ -389,7 +389,9 @@ function lockedError(world: LockWorld, holder: { readonly info: LockInfo | undef
   const started = formatLocalTime(Date.parse(info.startedAt));
   const foreign = info.hostname !== world.host;
   const who = foreign ? `pid ${info.pid} on ${printable(info.hostname)}` : `pid ${info.pid}`;
-  return new LockedError(`Another directlink ${printable(info.command)} (${who}, started ${started}) is using ${world.outputDir}.`, {
+  const command = printable(info.command);
+  const what = command.startsWith('directlink') ? command : `directlink ${command}`;
+  return new LockedError(`Another ${what} (${who}, started ${started}) is using ${world.outputDir}.`, {
     hint: foreign
       ? `If no directlink runs on ${printable(info.hostname)} any more, delete ${world.lockPath}.`
       : 'Wait for it to finish, or choose another --output directory.',

@@ -251,6 +251,13 @@ describe('acquireLock', () => {
     await expect(acquireLock(dir, lockOptions())).rejects.toThrow(new RegExp(`^Another directlink get \\(pid ${child.pid}, started `, 'u'));
   });
 
+  it('names the holder’s command with or without the program name', async () => {
+    const child = liveProcess();
+    const lockPath = join(dir, '.directlink.lock');
+    await writeFile(lockPath, lockJson(child.pid ?? 0).replace('"get"', '"directlink get"'));
+    await expect(acquireLock(dir, lockOptions())).rejects.toThrow(/^Another directlink get \(pid/u);
+  });
+
   it('takes over the lock of a process that is gone', async () => {
     await writeFile(join(dir, '.directlink.lock'), lockJson(await deadPid()));
     const lock = await acquireLock(dir, lockOptions());
