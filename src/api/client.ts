@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { ApiError, AuthError, NetworkError, ServerError, UsageError, isAbortError } from '../errors.js';
-import { createDispatcher, redactUrl, type TransportOptions } from './http.js';
+import { createDispatcher, proxyFor, redactUrl, type TransportOptions } from './http.js';
 import type { Area, DirectLinkApi, DownloadResponse, OpenDownloadOptions, RemoteFile } from './types.js';
 import { describeEnvelope, parseJsonBody, parseListPage, parseTokenAnswer } from './wire.js';
 
@@ -121,6 +121,8 @@ class Client implements ApiClient {
     this.#retry = options.retry ?? ((_what, operation) => operation());
     this.#mode = options.auth;
     this.#token = options.tokenCache?.load();
+    const proxy = proxyFor(options.baseUrl, options.transport.env);
+    if (proxy !== undefined) options.trace?.(`proxy for ${options.baseUrl.origin}: ${redactUrl(proxy)}`);
   }
 
   async close(): Promise<void> {
@@ -204,7 +206,7 @@ class Client implements ApiClient {
         const location = header(response.headers, 'location');
         response.body.destroy();
         if (!location) throw new ServerError(`Failed to download ${file.name}: a redirect (HTTP ${response.status}) without a Location.`);
-        url = new URL(location, url);
+        url = followRedirect(url, location, file.name);
         continue;
       }
       return await this.#toDownloadResponse(file, response);
@@ -414,18 +416,65 @@ class Client implements ApiClient {
       this.#options.trace?.(`< ${response.statusCode} ${method} ${redactUrl(url.pathname)} (${this.#now() - started} ms)`);
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
-      if (isAbortError(error)) throw error;
-      throw toNetworkError(error, url, this.#options.transport);
+      // Only our own signal means "stop"; undici also names some transport failures
+      // AbortError (a proxy refusing CONNECT), and those must become messages, not exit 130.
+      if (signal?.aborted && isAbortError(error)) throw error;
+      throw toTransportError(error, url, this.#options.transport);
     }
   }
 }
 
 class FallBackToBasic extends Error {}
 
+/**
+ * Where a download redirect leads. Only http(s), and never from https down to http: the
+ * target may carry the link's `k` token in its query. No credentials are ever sent on a
+ * download, so a foreign host gets the token-bearing URL and nothing else.
+ */
+function followRedirect(from: URL, location: string, name: string): URL {
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw new ServerError(`Failed to download ${name}: the server redirected to something that is not a URL.`);
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+    throw new ServerError(`Failed to download ${name}: the server redirected to a ${to.protocol.replace(/:$/, '')}: URL; only http and https are followed.`);
+  }
+  if (from.protocol === 'https:' && to.protocol === 'http:') {
+    throw new ServerError(`Failed to download ${name}: the server redirected from https to plain http (${to.host}); refusing to downgrade.`);
+  }
+  return to;
+}
+
 const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|UNABLE_TO_GET_ISSUER/;
 
+/**
+ * Turns a transport failure into a sentence naming the origin (and the proxy, redacted, when
+ * one is in the way); certificate problems get a hint. A proxy refusing CONNECT becomes an
+ * ApiError with the proxy's status, so the retry classifier treats a 502 from the proxy as
+ * transient and a 407 (credentials refused) as final.
+ */
+export function toTransportError(error: unknown, url: URL, transport: TransportOptions): NetworkError | ApiError {
+  const proxy = proxyFor(url, transport.env);
+  const via = proxy === undefined ? '' : ` through the proxy ${redactUrl(proxy).replace(/\/$/, '')}`;
+  const message = error instanceof Error ? error.message : String(error);
+  const proxyStatus = /^Proxy response \((\d{3})\)/.exec(message) ?? /^Proxy Authentication Required \((407)\)/.exec(message);
+  if (proxyStatus) {
+    const status = Number(proxyStatus[1]);
+    const reason = status === 407 ? 'the proxy refused its credentials (HTTP 407)' : `the proxy answered HTTP ${status} instead of connecting`;
+    return new ApiError(`Failed to reach ${url.origin}${via}: ${reason}.`, {
+      status,
+      endpoint: url.pathname,
+      cause: error,
+      ...(status === 407 ? { hint: 'Check the user and password in HTTPS_PROXY / HTTP_PROXY (http://user:password@proxy:port).' } : {}),
+    });
+  }
+  return toNetworkError(error, url, transport, via);
+}
+
 /** Turns a transport failure into a sentence; certificate problems get a hint. */
-export function toNetworkError(error: unknown, url: URL, transport: TransportOptions): NetworkError {
+export function toNetworkError(error: unknown, url: URL, transport: TransportOptions, via = ''): NetworkError {
   const code = errorCode(error);
   const origin = url.origin;
   let reason: string;
@@ -441,10 +490,11 @@ export function toNetworkError(error: unknown, url: URL, transport: TransportOpt
         reason = `the server's TLS certificate was not accepted (${code})`;
         hint = 'If the server uses a private CA, pass --cacert FILE (PEM) or set NODE_EXTRA_CA_CERTS.';
       } else {
-        reason = error instanceof Error ? error.message : String(error);
+        // Undici's own words may quote a URL (a proxy's, with its password): redact any.
+        reason = (error instanceof Error ? error.message : String(error)).replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (found) => redactUrl(found));
       }
   }
-  return new NetworkError(`Failed to reach ${origin}: ${reason}.`, { cause: error, code, ...(hint ? { hint } : {}) });
+  return new NetworkError(`Failed to reach ${origin}${via}: ${reason}.`, { cause: error, code, ...(hint ? { hint } : {}) });
 }
 
 function errorCode(error: unknown): string | undefined {

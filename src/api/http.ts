@@ -38,18 +38,54 @@ export function createDispatcher(options: TransportOptions): Dispatcher {
     bodyTimeout: options.idleTimeoutMs,
     connect: { ...tls, timeout: options.connectTimeoutMs },
   };
-  const env = options.env;
-  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? '';
-  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? '';
-  if (httpProxy === '' && httpsProxy === '') return new Agent(agentOptions);
+  const proxies = proxySettings(options.env);
+  if (proxies.httpProxy === '' && proxies.httpsProxy === '') return new Agent(agentOptions);
+  // Every setting is passed explicitly (even as ''), so undici never reads process.env itself.
   return new EnvHttpProxyAgent({
     ...agentOptions,
-    httpProxy,
-    httpsProxy,
-    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
+    ...proxies,
     requestTls: tls,
     proxyTls: { rejectUnauthorized: !options.insecure, ...(tls.ca ? { ca: tls.ca } : {}) },
   });
+}
+
+interface ProxySettings {
+  readonly httpProxy: string;
+  readonly httpsProxy: string;
+  readonly noProxy: string;
+}
+
+/** Proxy variables from an environment; the lowercase spelling wins, as in curl. */
+function proxySettings(env: TransportOptions['env']): ProxySettings {
+  return {
+    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
+    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
+    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
+  };
+}
+
+/**
+ * The proxy URL a request to `url` goes through, by the rules of undici's EnvHttpProxyAgent
+ * (which createDispatcher uses): https falls back to HTTP_PROXY; NO_PROXY entries match a host
+ * or its subdomains (`.example.com`, `*.example.com`), optionally with `:port`; `*` means none.
+ * Loopback is not exempt by itself. Undefined: a direct connection. For messages and traces.
+ */
+export function proxyFor(url: URL, env: TransportOptions['env']): string | undefined {
+  const { httpProxy, httpsProxy, noProxy } = proxySettings(env);
+  const proxy = url.protocol === 'https:' ? httpsProxy || httpProxy : httpProxy;
+  if (proxy === '') return undefined;
+  if (noProxy === '*') return undefined;
+  const host = url.host.replace(/:\d*$/, '').toLowerCase();
+  const port = Number.parseInt(url.port, 10) || (url.protocol === 'https:' ? 443 : 80);
+  for (const entry of noProxy.split(/[,\s]/)) {
+    if (entry === '') continue;
+    const parsed = /^(.+):(\d+)$/.exec(entry);
+    const name = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
+    const entryPort = parsed?.[2] === undefined ? 0 : Number.parseInt(parsed[2], 10);
+    if (entryPort !== 0 && entryPort !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return undefined;
+  }
+  return proxy;
 }
 
 /** Hides secrets in a URL for logs and messages: the `k` link token and any user:password. */
