@@ -86,7 +86,6 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
   }
   const { parseServerUrl, isLoopbackHost, createApiClient } = await import('./api/client.js');
   const baseUrl = parseServerUrl(connection.server);
-  warnAboutTransport(io, baseUrl, options, connection, isLoopbackHost);
 
   const extraCaPem = options.cacert ? [...(await readNodeExtraCa(ctx.env)), await readCaBundle(options.cacert)] : [];
   const retries = options.retries ?? DEFAULT_RETRIES;
@@ -99,6 +98,7 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
           save: (token) => store.saveToken(profileName, token),
         }
       : undefined;
+  warnAboutTransport(io, baseUrl, options, connection.password !== undefined || connection.token !== undefined || tokenCache?.load() !== undefined, isLoopbackHost);
 
   const client = createApiClient({
     baseUrl,
@@ -125,11 +125,11 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
   return { client, connection, baseUrl, store, retries, idleTimeoutMs, close: () => client.close() };
 }
 
-function warnAboutTransport(io: IO, baseUrl: URL, options: CommonOptions, connection: ResolvedConnection, isLoopbackHost: (host: string) => boolean): void {
+/** `sendsSecrets`: a password, a given token or a cached one (a bearer token is a credential too). */
+function warnAboutTransport(io: IO, baseUrl: URL, options: CommonOptions, sendsSecrets: boolean, isLoopbackHost: (host: string) => boolean): void {
   if (options.insecure) {
     io.warn('--insecure: TLS certificates are not verified; anyone on the network path can read and change this transfer.');
   }
-  const sendsSecrets = connection.password !== undefined || connection.token !== undefined;
   if (baseUrl.protocol === 'http:' && sendsSecrets && !isLoopbackHost(baseUrl.hostname)) {
     io.warn(`Credentials are sent over plain http:// to ${baseUrl.host}; use https:// if the server offers it.`);
   }

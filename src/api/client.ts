@@ -70,7 +70,7 @@ export function parseServerUrl(raw: string): URL {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new UsageError(`Invalid server URL "${raw}": expected something like https://host/directlink/v1.`);
+    throw new UsageError(`Invalid server URL "${raw.replace(/\/\/[^/@\s]*@/, '//***@')}": expected something like https://host/directlink/v1.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`Invalid server URL "${raw}": only http:// and https:// are supported.`);
@@ -204,7 +204,7 @@ class Client implements ApiClient {
       const response = await this.#send('GET', url, headers, undefined, options?.signal);
       if (response.status >= 300 && response.status < 400 && hop < MAX_REDIRECTS) {
         const location = header(response.headers, 'location');
-        response.body.destroy();
+        discard(response);
         if (!location) throw new ServerError(`Failed to download ${file.name}: a redirect (HTTP ${response.status}) without a Location.`);
         url = followRedirect(url, location, file.name);
         continue;
@@ -370,7 +370,7 @@ class Client implements ApiClient {
     if (response.status >= 300 && response.status < 400) {
       response.body.resume();
       const location = header(response.headers, 'location');
-      const where = location ? ` to ${redactUrl(new URL(location, url).origin)}` : '';
+      const where = location ? ` to ${originOf(location, url)}` : '';
       throw new ServerError(`Failed to call ${path}: the server redirected${where}; check the --server URL (credentials are not sent to redirects).`);
     }
     if (response.status === 404) {
@@ -542,12 +542,30 @@ async function readErrorDetail(response: RawResponse): Promise<string | undefine
       if (size > MAX_ERROR_BODY) break;
       chunks.push(chunk);
     }
-    response.body.destroy();
+    discard(response);
     const text = Buffer.concat(chunks).toString('utf8').trim();
     if (text.startsWith('<')) return 'an HTML page, perhaps from a proxy';
     return describeEnvelope(JSON.parse(text));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Drops a body we will not read. Destroying undici's body makes it emit an "aborted" error;
+ * with nobody listening that is an uncaught exception that kills the process.
+ */
+function discard(response: RawResponse): void {
+  response.body.on('error', () => undefined);
+  response.body.destroy();
+}
+
+/** The origin a redirect points at, for a message (an origin never carries credentials). */
+function originOf(location: string, base: URL): string {
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return 'an invalid URL';
   }
 }
 

@@ -122,6 +122,21 @@ describe('plain HTTP server', () => {
     expect(local.code, local.stderr).toBe(0);
     expect(local.stderr).toBe('');
   });
+
+  it('warns too when only a cached token would travel over plain http://', async () => {
+    const profileHome = tempDir();
+    try {
+      const server = base('directlink.example');
+      const login = await runCli(['login', '--server', server, '--user', 'demo', '--password-stdin', '--no-save-password'], { home: profileHome.path, env: { HTTP_PROXY: proxy.url }, input: 'demo-password\n' });
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stderr).toMatch(/warning: Credentials are sent over plain http:\/\//);
+      const list = await runCli(['list', '--json'], { home: profileHome.path, env: { HTTP_PROXY: proxy.url } });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stderr).toMatch(/^warning: Credentials are sent over plain http:\/\/ to directlink\.example/m);
+    } finally {
+      profileHome.cleanup();
+    }
+  });
 });
 
 describe('HTTPS server', () => {
