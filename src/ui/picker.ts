@@ -273,6 +273,12 @@ export function renderPicker(state: PickerState, opts: PickerViewOptions): [stri
   return [prompt, [...rows, c.dim(status), c.dim(truncateToWidth(help, width))].join('\n')];
 }
 
+/** `? Select files to download 3 selected (12.3 MiB)`: what stays on screen after a choice. */
+export function pickedLine(message: string, files: readonly RemoteFile[], chalk: ChalkInstance): string {
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  return `${chalk.green('?')} ${chalk.bold(escapeForTerminal(message))} ${chalk.cyan(`${files.length} selected (${formatSize(bytes)})`)}`;
+}
+
 /** What the prompt resolves to: the chosen files, or `cancelled` (the caller throws InterruptedError). */
 export type PickerOutcome = { readonly type: 'picked'; readonly files: RemoteFile[] } | { readonly type: 'cancelled' };
 
@@ -305,11 +311,7 @@ export const pickerPrompt = createPrompt<PickerOutcome, PickerConfig>((config, d
   });
 
   const c = config.chalk;
-  if (status === 'done') {
-    const files = selectedFiles(state);
-    const bytes = files.reduce((sum, f) => sum + f.size, 0);
-    return `${c.green('?')} ${c.bold(escapeForTerminal(config.message))} ${c.cyan(`${files.length} selected (${formatSize(bytes)})`)}`;
-  }
+  if (status === 'done') return pickedLine(config.message, selectedFiles(state), c);
   if (status === 'cancelled') return `${c.green('?')} ${c.bold(escapeForTerminal(config.message))} ${c.dim('cancelled')}`;
   return renderPicker(state, config);
 });

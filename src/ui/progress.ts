@@ -4,6 +4,7 @@
  * counts; this file only measures rates and renders.
  */
 import { isAbsolute, relative } from 'node:path';
+import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { TransferEvent, TransferResult } from '../transfer/types.js';
 import { isCI } from './io.js';
@@ -337,7 +338,25 @@ class SilentReporter implements Reporter {
   stop(): void {}
 }
 
-const SHOW_CURSOR_AND_WRAP = '\x1b[?25h\x1b[?7h';
+const SHOW_CURSOR = '\x1b[?25h';
+const ERASE_TO_EOL = '\x1b[K';
+
+/**
+ * What cli-progress writes to: stderr, seen as a very wide terminal. cli-progress either
+ * turns the terminal's line wrap off (then long log lines above the bars are cut at the
+ * edge) or cuts every line to `columns` characters counting colour codes (then coloured
+ * bars lose their end). Our lines are already fitted to the real width, so we keep wrap
+ * on and let nothing be cut.
+ */
+function barStream(target: Writable): Writable & { isTTY: true; columns: number } {
+  const out = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      target.write(chunk);
+      callback();
+    },
+  });
+  return Object.assign(out, { isTTY: true as const, columns: 100_000 });
+}
 
 /**
  * cli-progress MultiBar on stderr: an overall bar, then one bar per active file. Events
@@ -407,8 +426,9 @@ class BarsReporter implements Reporter {
   log(message: string, escape = true): void {
     const text = escape ? escapeMessage(message) : message;
     if (this.multibar !== undefined && !this.isStopped) {
-      // Printed above the bars on the next redraw.
-      this.multibar.log(text + '\n');
+      // Printed above the bars on the next redraw. cli-progress clears only the first row it
+      // writes on: erase the rest of each row, or a wrapped line leaves bits of an old bar.
+      this.multibar.log(text.replaceAll('\n', ERASE_TO_EOL + '\n') + ERASE_TO_EOL + '\n');
     } else {
       this.io.err(text);
     }
@@ -424,15 +444,16 @@ class BarsReporter implements Reporter {
       multibar.update();
       multibar.stop();
     } catch {
-      this.io.stderr.write(SHOW_CURSOR_AND_WRAP);
+      this.io.stderr.write(SHOW_CURSOR);
     }
   }
 
   private ensureMultibar(): cliProgress.MultiBar {
     this.multibar ??= new cliProgress.MultiBar({
-      stream: this.io.stderr,
+      stream: barStream(this.io.stderr),
       fps: 10,
       hideCursor: true,
+      linewrap: true,
       clearOnComplete: true,
       // Signals are the CLI's business (it aborts the run, then we are stopped in a finally).
       gracefulExit: false,

@@ -19,7 +19,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RemoteFile } from '../api/types.js';
 import { InterruptedError } from '../errors.js';
 import type { IO } from './io.js';
-import { pickerPrompt } from './picker.js';
+import { pickedLine, pickerPrompt } from './picker.js';
 import { escapeForTerminal } from './render.js';
 
 export interface PickFilesOptions {
@@ -148,11 +148,13 @@ function promptOutput(io: IO): Writable & { columns: number; isTTY: boolean } {
 export function createPrompter(io: IO, opts: { signal?: AbortSignal } = {}): Prompter {
   const chalk = io.errChalk;
 
-  async function ask<T>(run: (context: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal }) => Promise<Answer<T>>): Promise<T> {
+  type PromptContext = { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal; clearPromptOnDone?: boolean };
+
+  async function ask<T>(run: (context: PromptContext) => Promise<Answer<T>>, clearPromptOnDone = false): Promise<T> {
     if (opts.signal?.aborted === true) throw interrupted(opts.signal.reason);
     let answer: Answer<T>;
     try {
-      answer = await run({ input: io.stdin, output: promptOutput(io), ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      answer = await run({ input: io.stdin, output: promptOutput(io), clearPromptOnDone, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     } catch (error) {
       if (error instanceof ExitPromptError || error instanceof AbortPromptError || error instanceof CancelPromptError) {
         throw interrupted(error);
@@ -169,20 +171,26 @@ export function createPrompter(io: IO, opts: { signal?: AbortSignal } = {}): Pro
     confirm: (message, defaultValue) => ask((context) => confirmPrompt({ message, chalk, defaultValue }, context)),
     async pickFiles(files, pickOpts = {}) {
       if (files.length === 0) return [];
-      const outcome = await ask((context) =>
-        pickerPrompt(
-          {
-            files,
-            message: pickOpts.message ?? 'Select files to download',
-            pageSize: pickOpts.pageSize ?? 15,
-            columns: io.columns,
-            chalk,
-            ...(pickOpts.timeZone === undefined ? {} : { timeZone: pickOpts.timeZone }),
-          },
-          context,
-        ),
+      const message = pickOpts.message ?? 'Select files to download';
+      // The list is erased when the prompt ends, however it ends (Ctrl-C never reaches our
+      // last render), so no page of rows is left behind; a confirmed choice leaves one line.
+      const outcome = await ask(
+        (context) =>
+          pickerPrompt(
+            {
+              files,
+              message,
+              pageSize: pickOpts.pageSize ?? 15,
+              columns: io.columns,
+              chalk,
+              ...(pickOpts.timeZone === undefined ? {} : { timeZone: pickOpts.timeZone }),
+            },
+            context,
+          ),
+        true,
       );
       if (outcome.type === 'cancelled') throw interrupted();
+      io.err(pickedLine(message, outcome.files, chalk));
       return outcome.files;
     },
   };
