@@ -21,11 +21,17 @@ export function parseJsonBody(text: string, context: { endpoint: string; status:
   }
 }
 
-/** The envelope's description or the OAuth error_description, if present and a string. */
+/**
+ * The envelope's description or the OAuth error_description, if present and a string: one
+ * line (line breaks become spaces, so a server can't forge lines in our messages) of at most
+ * 200 characters. Other control characters stay for the UI to show escaped.
+ */
 export function describeEnvelope(body: unknown): string | undefined {
   if (!isRecord(body)) return undefined;
   const text = body.description ?? body.error_description;
-  return typeof text === 'string' && text.length > 0 ? text.slice(0, 200) : undefined;
+  if (typeof text !== 'string') return undefined;
+  const line = text.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ').trim();
+  return line.length > 0 ? line.slice(0, 200) : undefined;
 }
 
 /** Validates a token answer from POST /oauth2/token. */

@@ -76,12 +76,12 @@ describe('the listing', () => {
   }
 
   it('a hostile description is shown escaped and cut short', async () => {
-    const description = `\u001b]0;pwned\u0007\u001b[2J${'x'.repeat(500)}`;
+    const description = `\u001b]0;pwned\u0007\u001b[2J\nerror: forged line\r\n${'x'.repeat(500)}`;
     emulator.inject({ kind: 'malformed', status: 500, body: JSON.stringify({ status: 500, description }), match: { endpoint: 'list', page: 0 } });
     const run = await runCli(['list', '--retries', '0'], { home: home.path, env });
     expect(run.code).toBe(4);
     expect(run.stderr).not.toMatch(RAW_CONTROL);
-    expect(run.stderr).toContain('\\x1b]0;pwned\\x07\\x1b[2J');
+    expect(run.stderr).toContain('\\x1b]0;pwned\\x07\\x1b[2J error: forged line x');
     expect(run.stderr.length).toBeLessThan(400);
     expectOneLine(run, /Failed to call \/download\/list: the server answered HTTP 500/);
   });
