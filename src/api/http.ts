@@ -5,6 +5,7 @@
  */
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { UsageError } from '../errors.js';
 
 export interface TransportOptions {
   /** Parallel transfers: the connection pool per origin is sized from it. */
@@ -55,13 +56,37 @@ interface ProxySettings {
   readonly noProxy: string;
 }
 
-/** Proxy variables from an environment; the lowercase spelling wins, as in curl. */
+/**
+ * Proxy variables from an environment; the lowercase spelling wins, as in curl. A proxy
+ * without a scheme (`proxy:3128`, a common habit) is taken as http://, as curl does.
+ * Throws UsageError (exit 2) for a value that is not a proxy URL, without echoing its password.
+ */
 function proxySettings(env: TransportOptions['env']): ProxySettings {
+  const pick = (lower: string, upper: string): [string, string] => (env[lower] !== undefined ? [lower, env[lower] ?? ''] : [upper, env[upper] ?? '']);
   return {
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
+    httpProxy: normaliseProxy(...pick('http_proxy', 'HTTP_PROXY')),
+    httpsProxy: normaliseProxy(...pick('https_proxy', 'HTTPS_PROXY')),
     noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
   };
+}
+
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks:', 'socks5:']);
+
+function normaliseProxy(variable: string, value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') return '';
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !PROXY_SCHEMES.has(url.protocol) || url.hostname === '') {
+    const shown = trimmed.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1***@');
+    throw new UsageError(`Invalid proxy in ${variable} ("${shown}"): expected http://[user:password@]host:port.`);
+  }
+  return withScheme;
 }
 
 /**

@@ -280,6 +280,27 @@ describe('decision functions', () => {
   });
 
   it.each([
+    ['not a url', 'HTTP_PROXY', /Invalid proxy in HTTP_PROXY \("not a url"\)/],
+    ['ftp://proxy:21', 'HTTPS_PROXY', /Invalid proxy in HTTPS_PROXY \("ftp:\/\/proxy:21"\)/],
+    ['http://me:SECRET@', 'http_proxy', /Invalid proxy in http_proxy \("http:\/\/\*\*\*@"\)/],
+    ['me:SECRET@:3128', 'https_proxy', /Invalid proxy in https_proxy/],
+  ])('an invalid proxy %j in %s is a usage error without its password', (value, variable, message) => {
+    let error: unknown;
+    try {
+      createApiClient({ baseUrl: parseServerUrl('https://server.example/directlink/v1'), credentials: {}, auth: 'basic', transport: transport({ [variable]: value }) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('SECRET');
+  });
+
+  it('a proxy without a scheme is http://', () => {
+    expect(proxyFor(new URL('https://a.example/'), { HTTPS_PROXY: 'proxy.example:3128' })).toBe('http://proxy.example:3128');
+  });
+
+  it.each([
     ['http://h/directlink/v1/download/file?lang=pt&k=SECRET', 'http://h/directlink/v1/download/file?lang=pt&k=***'],
     ['http://u:SECRET@proxy:3128', 'http://***:***@proxy:3128/'],
     ['http://h/x?token=SECRET&access_token=SECRET&z=SECRET&password=SECRET', 'http://h/x?token=***&access_token=***&z=***&password=***'],

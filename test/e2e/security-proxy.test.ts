@@ -111,6 +111,16 @@ describe('plain HTTP server', () => {
     expect(run.stderr).not.toContain('hunter2');
   });
 
+  it('takes a proxy without a scheme as http://, and refuses a value that is no proxy URL (exit 2)', async () => {
+    const bare = await runCli(['list', '--json'], { home: home.path, env: { ...cred, DIRECTLINK_SERVER: base('127.0.0.1'), HTTPS_PROXY: 'unused:1', HTTP_PROXY: `127.0.0.1:${proxy.port}` } });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(proxy.seen.length).toBeGreaterThan(0);
+
+    const bad = await runCli(['list'], { home: home.path, env: { ...cred, DIRECTLINK_SERVER: base('127.0.0.1'), https_proxy: 'http://me:hunter2@' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('error: Invalid proxy in https_proxy ("http://***@"): expected http://[user:password@]host:port.\n');
+  });
+
   it('warns when credentials go over plain http:// to a host that is not loopback', async () => {
     // The proxy maps any name to loopback, so a real non-loopback name is testable without DNS.
     const remote = await runCli(['list', '--json'], { home: home.path, env: { ...cred, DIRECTLINK_SERVER: base('directlink.example'), HTTP_PROXY: proxy.url } });
@@ -165,6 +175,13 @@ describe('HTTPS server', () => {
     const unverified = await runCli(['list', '--retries', '0'], { home: home.path, env });
     expect(unverified.code).toBe(4);
     expect(unverified.stderr).toMatch(/TLS certificate was not accepted/);
+  });
+
+  it('names a certificate that does not fit the host name, through the tunnel too', async () => {
+    // The proxy maps directlink.example to loopback; the certificate is for localhost only.
+    const run = await runCli(['list', '--retries', '0', '--cacert', pki.caFile], { home: home.path, env: { ...cred, DIRECTLINK_SERVER: base('directlink.example', 'https'), HTTPS_PROXY: proxy.url } });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^error: Failed to reach https:\/\/directlink\.example:\d+ through the proxy http:\/\/127\.0\.0\.1:\d+: the server's TLS certificate was not accepted \(ERR_TLS_CERT_ALTNAME_INVALID\)\.$/m);
   });
 
   it('bypasses HTTPS_PROXY for NO_PROXY hosts', async () => {
