@@ -236,6 +236,22 @@ describe('list with hostile names', () => {
     expect(entries.map((e) => e.name)).toEqual(files.map((f) => f.name));
   });
 
+  // KNOWN BUG (ui/render.ts + commands, not in this helper's files): JSON.stringify escapes
+  // C0 controls but writes C1 controls (U+009B is a one-byte CSI on some terminals) and bidi
+  // overrides raw, so `list --json` / `get --json` on a terminal still send them. JSON allows
+  // "\u009b" with the same parsed value. Fix: one `toJsonText()` in ui/render.ts that replaces
+  // [\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff] (and lone
+  // surrogates) in JSON.stringify's output by \uXXXX, used for every --json output.
+  // Flip `it.fails` to `it` once fixed.
+  it.fails('--json writes C1 controls and bidi overrides as \\u escapes, the parsed strings exact', async () => {
+    const names = ['csi-\u009b2J.txt', 'bidi-\u202etxt.exe'];
+    emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
+    const run = await runCli(['list', '--json'], { home: home.path, env });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { name: string }[]).map((e) => e.name)).toEqual(names);
+    expectNoRawControl(run);
+  });
+
   it('escapes names echoed back in warnings (unmatched patterns)', async () => {
     emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
     const run = await runCli(['list', `${ESC}[31m*.nothing`], { home: home.path, env });

@@ -116,6 +116,15 @@ describe('--verbose traces and errors hold no secret', () => {
     expectNoSecret(all(list, get), secrets);
   });
 
+  it('login and logout', async () => {
+    const login = await runCli(['login', '--verbose', '--server', emulator.baseUrl, '--user', 'demo', '--password-stdin', '--save-password'], { home: home.path, input: PASSWORD });
+    const config = await runCli(['config', '--verbose', '--json'], { home: home.path });
+    const logout = await runCli(['logout', '--verbose'], { home: home.path });
+    for (const run of [login, config, logout]) expect(run.code, run.stderr).toBe(0);
+    expect(login.stderr).toMatch(/> POST .*\/oauth2\/token/);
+    expectNoSecret(all(login, config, logout), secretsSeen());
+  });
+
   it('basic auth and an explicit --token', async () => {
     emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
     const basic = await runCli(['list', '--verbose', '--auth', 'basic'], { home: home.path, env });
