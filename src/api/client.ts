@@ -60,6 +60,7 @@ export interface ApiClient extends DirectLinkApi {
 const TOKEN_MARGIN_MS = 60_000;
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
+const MAX_JSON_BODY = 16 * 1024 * 1024;
 
 /**
  * Checks a server URL from a flag, env var or profile: http(s) only, no credentials in it,
@@ -337,7 +338,7 @@ class Client implements ApiClient {
       const detail = await readErrorDetail(response);
       throw new ApiError(`Failed to get a token from /oauth2/token: HTTP ${response.status}${detail ? ` (${detail})` : ''}.`, { status: response.status, endpoint: '/oauth2/token' });
     }
-    const body = parseJsonBody(await readText(response), { endpoint: '/oauth2/token', status: 200, contentType: header(response.headers, 'content-type') });
+    const body = parseJsonBody(await readText(response, '/oauth2/token'), { endpoint: '/oauth2/token', status: 200, contentType: header(response.headers, 'content-type') });
     const token = parseTokenAnswer(body, '/oauth2/token', this.#now());
     this.#token = token;
     this.#options.tokenCache?.save(token);
@@ -381,7 +382,7 @@ class Client implements ApiClient {
       const detail = await readErrorDetail(response);
       throw new ApiError(`Failed to call ${path}: the server answered HTTP ${response.status}${detail ? ` (${detail})` : ''}.`, { status: response.status, endpoint: path });
     }
-    return parseJsonBody(await readText(response), { endpoint: path, status: response.status, contentType });
+    return parseJsonBody(await readText(response, path), { endpoint: path, status: response.status, contentType });
   }
 
   async #sendAuthorized(method: Method, url: URL, signal: AbortSignal | undefined): Promise<RawResponse> {
@@ -528,8 +529,29 @@ function parseContentRange(value: string | undefined): DownloadResponse['content
   return undefined;
 }
 
-async function readText(response: RawResponse): Promise<string> {
-  return await response.body.text();
+/**
+ * The body of a JSON answer, refused past MAX_JSON_BODY: a page holds at most 100 entries
+ * (a few tens of KiB), so anything near the cap is a broken or hostile server, and reading
+ * it whole would only exhaust memory.
+ */
+async function readText(response: RawResponse, endpoint: string): Promise<string> {
+  const declared = parseContentLength(header(response.headers, 'content-length'));
+  const tooBig = (): ServerError => new ServerError(`Failed to read the answer of ${endpoint}: the server sent more than ${MAX_JSON_BODY / (1024 * 1024)} MiB, far more than any API answer.`);
+  if (declared !== undefined && declared > MAX_JSON_BODY) {
+    discard(response);
+    throw tooBig();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) {
+      discard(response);
+      throw tooBig();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The description from an error body, if it is the JSON envelope; never throws. */

@@ -98,6 +98,13 @@ describe('malformed answers', () => {
     });
   }
 
+  it('listing: a body far larger than any page is refused, not read into memory', async () => {
+    emulator.inject({ kind: 'malformed', body: `{"status":0,"files":[],"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`, match: { endpoint: 'list', page: 0 } });
+    const error = await failure(client.listAll('inbox'));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error.message).toBe('Failed to read the answer of /download/list: the server sent more than 16 MiB, far more than any API answer.');
+  });
+
   it('listing: an error envelope with a 4xx/5xx status names the endpoint and the status', async () => {
     emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'list', page: 0 } });
     const error = await failure(client.listAll('inbox'));
