@@ -44,6 +44,9 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Bytes buffered ahead of the disk: big writes, few syscalls, constant memory. */
 const WRITE_BUFFER = 1 << 20;
 
+/** Bytes received between two background flushes to disk. */
+const FLUSH_EVERY = 32 << 20;
+
 /** A symlink planted under the temporary name must not redirect our writes (0 where unsupported). */
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
 
@@ -296,6 +299,17 @@ class Transfer {
     const key = this.#key;
     const name = this.#name;
     const size = this.#size;
+    // Opened here for O_NOFOLLOW; the stream owns the handle and closes it when it ends.
+    const handle = await open(this.#part, fsConstants.O_WRONLY | NOFOLLOW).catch((error: unknown) => {
+      discard(body);
+      throw error;
+    });
+    // Flushing as we go, in the background, keeps the final fsync short instead of writing
+    // back the whole file at the end. Its errors fail the attempt: once reported on this
+    // descriptor, the final fsync on another one would no longer see them.
+    let flushedAt = 0;
+    let flushing: Promise<void> | undefined;
+    let flushError: Error | undefined;
     let received = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -306,18 +320,26 @@ class Transfer {
           callback(new BodyError(`Failed to download ${name}: the server sent more than the listed ${size} bytes.`, { reason: 'long-body', restart: true }));
           return;
         }
+        if (flushError !== undefined) {
+          callback(flushError);
+          return;
+        }
+        if (flushing === undefined && received - flushedAt >= FLUSH_EVERY) {
+          flushedAt = received;
+          flushing = handle.datasync().then(
+            () => { flushing = undefined; },
+            (error: unknown) => { flushError = error instanceof Error ? error : new Error(String(error)); flushing = undefined; },
+          );
+        }
         onEvent({ type: 'file-progress', key, bytes: start + received });
         callback(null, chunk);
       },
     });
-    // Opened here for O_NOFOLLOW; the stream owns the handle and closes it when it ends.
-    const handle = await open(this.#part, fsConstants.O_WRONLY | NOFOLLOW).catch((error: unknown) => {
-      discard(body);
-      throw error;
-    });
     const sink = createWriteStream(this.#part, { fd: handle, start, highWaterMark: WRITE_BUFFER });
     try {
       await pipeline(body, counter, sink);
+      await flushing;
+      if (flushError !== undefined) throw flushError;
     } finally {
       // The next attempt measures the file: every write must have landed first.
       await closed(sink);

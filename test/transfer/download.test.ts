@@ -54,6 +54,15 @@ describe('downloadOne: resume after a dropped connection', () => {
   }
 });
 
+describe('downloadOne: big files', () => {
+  it('streams a file larger than the background flush interval intact', async () => {
+    const added = world.emulator.addFile(USER, { name: 'huge.bin', generated: { size: 70 * MiB + 3, seed: 11 } });
+    const item = world.item(await world.listed('huge.bin'));
+    expect(await downloadOne(item, world.deps())).toEqual({ ok: true, path: item.targetPath, size: 70 * MiB + 3 });
+    expect(await sha256File(item.targetPath)).toBe(world.emulator.sha256Of(USER, added.id));
+  });
+});
+
 describe('downloadOne: retries and failures', () => {
   it('retries two 500s, then succeeds', async () => {
     world.emulator.addFile(USER, { name: 'a.txt', content: 'hello' });
