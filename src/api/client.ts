@@ -234,15 +234,16 @@ class Client implements ApiClient {
    * use `k`: never rebuild it).
    */
   #resolveLink(file: RemoteFile): URL {
+    const listing = file.area === 'inbox' ? '/download/list' : '/download/list/backup';
     let link: URL;
     try {
       link = new URL(file.link);
     } catch {
-      throw new ServerError(`Failed to download ${file.name}: the server listed a link that is not a URL.`);
+      throw new ServerError(`Failed to download ${file.name}: the server listed a link that is not a URL (linkURL in ${listing}).`);
     }
     const match = /\/download\/file(\/backup)?$/.exec(link.pathname);
     if (!match) {
-      throw new ServerError(`Failed to download ${file.name}: the server listed a link to an unexpected path (${redactUrl(link.pathname)}).`);
+      throw new ServerError(`Failed to download ${file.name}: the server listed a link to an unexpected path (${redactUrl(link.pathname)}, linkURL in ${listing}).`);
     }
     const resolved = new URL(this.#options.baseUrl.href);
     resolved.pathname = `${this.#options.baseUrl.pathname}${match[0]}`;

@@ -169,10 +169,10 @@ describe('download links and redirects', () => {
   });
 
   it.each([
-    ['not a URL', 'not a url', /the server listed a link that is not a URL\.$/],
+    ['not a URL', 'not a url', /the server listed a link that is not a URL \(linkURL in \/download\/list\)\.$/],
     ['empty', '', /link that is not a URL/],
-    ['another endpoint', 'http://h/directlink/v1/download/list?k=x', /link to an unexpected path \(\/directlink\/v1\/download\/list\)\.$/],
-    ['a traversal', 'http://h/directlink/v1/download/file/../../auth/logout?k=x', /unexpected path \(\/directlink\/v1\/auth\/logout\)/],
+    ['another endpoint', 'http://h/directlink/v1/download/list?k=x', /link to an unexpected path \(\/directlink\/v1\/download\/list, linkURL in \/download\/list\)\.$/],
+    ['a traversal', 'http://h/directlink/v1/download/file/../../auth/logout?k=x', /unexpected path \(\/directlink\/v1\/auth\/logout,/],
     ['a javascript: URL', 'javascript:alert(1)', /unexpected path/],
   ])('refuses a link that is %s, before any request', async (_what, link, message) => {
     const error = await failure(client.openDownload(file(link)));

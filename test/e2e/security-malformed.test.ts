@@ -128,8 +128,8 @@ describe('download links', () => {
     expect(summary.downloaded.map((d) => d.name)).toEqual(['a.txt']);
     expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('A');
     const errors = Object.fromEntries(summary.failed.map((f) => [f.name, f.error]));
-    expect(errors['not-a-url.txt']).toMatch(/link that is not a URL/);
-    expect(errors['other-path.txt']).toMatch(/link to an unexpected path \(\/directlink\/v1\/auth\/logout\)/);
+    expect(errors['not-a-url.txt']).toMatch(/link that is not a URL \(linkURL in \/download\/list\)/);
+    expect(errors['other-path.txt']).toMatch(/link to an unexpected path \(\/directlink\/v1\/auth\/logout, linkURL in \/download\/list\)/);
     expect(errors['no-link.txt']).toMatch(/link that is not a URL/);
     // Nothing was requested for the bad links: no request to /auth/logout, one download.
     expect(emulator.requests.filter((r) => r.path.endsWith('/auth/logout'))).toHaveLength(0);
