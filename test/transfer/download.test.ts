@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { lstat, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
 import { downloadOne, findSameFile } from '../../src/transfer/download.js';
@@ -248,6 +251,18 @@ describe('downloadOne: files on disk', () => {
     expect(world.downloads()).toEqual([]);
     await expect(lstat(partPathFor(item.targetPath))).rejects.toThrow();
     await expect(readlink(partPathFor(item.targetPath))).rejects.toThrow();
+  });
+
+  // `ulimit -f` makes writes past 256 KiB fail (EFBIG) in a child process: a disk that fills up mid-file.
+  it.skipIf(process.platform === 'win32')('keeps the part and names the cause when the disk refuses more bytes', async () => {
+    const child = fileURLToPath(new URL('./fixtures/download-child.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 256 && exec node --import tsx "$0" "$1" "$2"', child, world.dir, String(MiB)]);
+    const { outcome, backup } = JSON.parse(stdout) as { outcome: unknown; backup: string[] };
+    expect(outcome).toEqual({ ok: false, error: 'Failed to write big.bin: the file is too large for this file system.', partialKept: true });
+    expect(await world.names()).toEqual([journalNameFor('big.bin'), partNameFor('big.bin')].sort());
+    expect((await stat(join(world.dir, partNameFor('big.bin')))).size).toBeLessThanOrEqual(256 * 1024);
+    // The server moved it to backup when it was requested: the next run finishes it from there.
+    expect(backup).toEqual(['big.bin']);
   });
 
   it('stops at once on abort, keeping the part file and journal', async () => {
