@@ -474,7 +474,9 @@ class IdleWatch {
       this.fired = true;
       this.#abort(new Error('idle timeout'));
     }, timeoutMs);
-    outer.addEventListener('abort', this.#onOuterAbort, { once: true });
+    // A signal that already fired never fires again: abort now, or the request would run on.
+    if (outer.aborted) this.#onOuterAbort();
+    else outer.addEventListener('abort', this.#onOuterAbort, { once: true });
   }
 
   get signal(): AbortSignal {

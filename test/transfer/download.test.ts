@@ -265,6 +265,20 @@ describe('downloadOne: files on disk', () => {
     expect(backup).toEqual(['big.bin']);
   });
 
+  it('honours an abort that lands before the request goes out', async () => {
+    world.emulator.addFile(USER, { name: 'never.bin', content: 'x' });
+    world.emulator.inject({ kind: 'stall', afterBytes: 0, times: Infinity });
+    const item = world.item(await world.listed('never.bin'));
+    // With an hour of idle timeout, only the abort can end this.
+    const deps = world.deps({
+      idleTimeoutMs: 3_600_000,
+      onEvent: (event) => {
+        if (event.type === 'file-start') world.controller.abort();
+      },
+    });
+    await expect(downloadOne(item, deps)).rejects.toBeInstanceOf(InterruptedError);
+  });
+
   it('stops at once on abort, keeping the part file and journal', async () => {
     const added = world.emulator.addFile(USER, { name: 'slow.bin', generated: { size: 8 * MiB, seed: 2 } });
     world.emulator.inject({ kind: 'stall', afterBytes: 2 * MiB });
