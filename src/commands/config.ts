@@ -8,6 +8,7 @@ import { resolveConnection } from '../config/settings.js';
 import { addOutputOptions } from '../options.js';
 import type { Runtime } from '../program.js';
 import { openStore, type CommonOptions } from '../session.js';
+import { toJsonText } from '../ui/render.js';
 
 export function configCommand(ctx: Context, runtime: Runtime): Command {
   const command = new Command('config')
@@ -43,7 +44,7 @@ Examples:
       },
     };
     if (options.json) {
-      io.out(JSON.stringify(view, null, 2));
+      io.out(toJsonText(view));
       return;
     }
     const rows: [string, string][] = [

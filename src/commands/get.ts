@@ -19,7 +19,7 @@ import type { ConflictPolicy, Plan, TransferResult } from '../transfer/types.js'
 import { planDownloads } from '../transfer/plan.js';
 import { acquireLock, checkFreeSpace, checkWritable, findUnfinished, listExistingNames, removeJournal } from '../transfer/workdir.js';
 import type { IO } from '../ui/io.js';
-import { escapeForTerminal, formatSize } from '../ui/render.js';
+import { escapeForTerminal, formatSize, toJsonText } from '../ui/render.js';
 
 export interface GetOptions extends CommonOptions, SelectionFlags {
   all?: boolean;
@@ -140,7 +140,7 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
     });
     if (plan.items.length === 0) {
       if (!options.json) io.info(fresh.length === 0 ? `No files waiting in the ${area === 'inbox' ? "user's" : 'backup'} area.` : 'No files match.');
-      else io.out(JSON.stringify({ downloaded: [], skipped: [], failed: [] }, null, 2));
+      else io.out(toJsonText({ downloaded: [], skipped: [], failed: [] }));
       return;
     }
     if (options.spaceCheck !== false) await checkFreeSpace(outputDir, plan.bytesToFetch);
@@ -220,7 +220,7 @@ function execQueue(ctx: Context, io: IO, log: (line: string) => void, command: s
 
 function printResult(io: IO, result: RunResult, options: GetOptions): void {
   if (!options.json) return;
-  io.out(JSON.stringify({ downloaded: result.downloaded, skipped: result.skipped, failed: result.failed }, null, 2));
+  io.out(toJsonText({ downloaded: result.downloaded, skipped: result.skipped, failed: result.failed }));
 }
 
 function reportUnmatched(io: IO, files: RemoteFile[], selection: ReturnType<typeof toSelection>): void {
@@ -249,7 +249,7 @@ async function dryRun(ctx: Context, io: IO, patterns: string[], options: GetOpti
     const existing = await listExistingNames(outputDir).catch(() => new Set<string>());
     const plan = planDownloads({ files: chosen, outputDir, policy: options.onConflict ?? 'rename', existingNames: existing, recovered: recovery.recovered });
     if (options.json) {
-      io.out(JSON.stringify({
+      io.out(toJsonText({
         dryRun: true,
         outputDir,
         bytesToFetch: plan.bytesToFetch,
@@ -263,7 +263,7 @@ async function dryRun(ctx: Context, io: IO, patterns: string[], options: GetOpti
           conflict: item.conflict,
           recovery: item.recovery,
         })),
-      }, null, 2));
+      }));
       return;
     }
     for (const item of plan.items) {

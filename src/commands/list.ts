@@ -9,7 +9,7 @@ import type { Runtime } from '../program.js';
 import { toSelection } from '../selection.js';
 import { openSession, type CommonOptions } from '../session.js';
 import { selectFiles } from '../transfer/select.js';
-import { renderFileTable, toListJson } from '../ui/render.js';
+import { renderFileTable, toJsonText, toListJson } from '../ui/render.js';
 
 export interface ListOptions extends CommonOptions, SelectionFlags {
   backup?: boolean;
@@ -39,7 +39,7 @@ Examples:
       const files = await session.client.listAll(options.backup ? 'backup' : 'inbox', { signal: ctx.signal });
       const selected = selectFiles(files, selection);
       if (options.json) {
-        io.out(JSON.stringify(toListJson(selected), null, 2));
+        io.out(toJsonText(toListJson(selected)));
         return;
       }
       // Piped output keeps whole names; only a terminal gets names shortened to fit.

@@ -6,7 +6,7 @@ import { PassThrough, Writable as WritableStream } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
 import { Chalk } from 'chalk';
 import type { ChalkInstance } from 'chalk';
-import { escapeMessage } from './render.js';
+import { escapeForTerminal, escapeMessage } from './render.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -137,10 +137,11 @@ export function createIO(opts: IOOptions): IO {
       if (!isQuiet) writeErr(escapeMessage(message));
     },
     warn(message) {
-      writeErr(`${errChalk.yellow('warning:')} ${escapeMessage(message)}`);
+      // One line each: a server-provided name with a newline must not forge a line of its own.
+      writeErr(`${errChalk.yellow('warning:')} ${escapeForTerminal(message)}`);
     },
     error(message, hint) {
-      writeErr(`${errChalk.red('error:')} ${escapeMessage(message)}`);
+      writeErr(`${errChalk.red('error:')} ${escapeForTerminal(message)}`);
       if (hint !== undefined && hint !== '') writeErr(errChalk.dim(escapeMessage(hint)));
     },
     verbose(message) {

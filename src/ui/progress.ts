@@ -266,7 +266,7 @@ function displayPath(path: string, cwd: string | undefined): string {
 }
 
 function retryText(name: string, attempt: number, delayMs: number, reason: string): string {
-  return `${escapeForTerminal(name)}: attempt ${attempt} in ${(Math.max(0, delayMs) / 1000).toFixed(1)}s (${escapeMessage(reason)})`;
+  return `${escapeForTerminal(name)}: attempt ${attempt} in ${(Math.max(0, delayMs) / 1000).toFixed(1)}s (${escapeForTerminal(reason)})`;
 }
 
 const RESTART_TEXT = 'the server ignored the resume request, starting over from the beginning';
@@ -298,11 +298,11 @@ class LinesReporter implements Reporter {
         return;
       case 'file-failed':
         this.names.delete(event.key);
-        this.io.err(`${c.red('failed')} ${escapeForTerminal(event.name)}: ${escapeMessage(event.error)}${event.partialKept ? ' (partial file kept for the next run)' : ''}`);
+        this.io.err(`${c.red('failed')} ${escapeForTerminal(event.name)}: ${escapeForTerminal(event.error)}${event.partialKept ? ' (partial file kept for the next run)' : ''}`);
         return;
       case 'file-skipped':
         this.names.delete(event.key);
-        this.io.err(`${c.dim('skipped')} ${escapeForTerminal(event.name)}: ${escapeMessage(event.reason)}`);
+        this.io.err(`${c.dim('skipped')} ${escapeForTerminal(event.name)}: ${escapeForTerminal(event.reason)}`);
         return;
       case 'log':
         if (event.level === 'warn') this.io.warn(event.message);
@@ -408,15 +408,15 @@ class BarsReporter implements Reporter {
         this.finishFile(event.key);
         return;
       case 'file-failed':
-        this.log(`${c.red('✗')} ${escapeForTerminal(event.name)}: ${escapeMessage(event.error)}${event.partialKept ? c.dim(' (partial file kept for the next run)') : ''}`, false);
+        this.log(`${c.red('✗')} ${escapeForTerminal(event.name)}: ${escapeForTerminal(event.error)}${event.partialKept ? c.dim(' (partial file kept for the next run)') : ''}`, false);
         this.finishFile(event.key);
         return;
       case 'file-skipped':
-        this.log(`${c.dim('-')} ${escapeForTerminal(event.name)}: ${c.dim(`skipped (${escapeMessage(event.reason)})`)}`, false);
+        this.log(`${c.dim('-')} ${escapeForTerminal(event.name)}: ${c.dim(`skipped (${escapeForTerminal(event.reason)})`)}`, false);
         this.finishFile(event.key);
         return;
       case 'log':
-        this.log(event.level === 'warn' ? `${c.yellow('warning:')} ${escapeMessage(event.message)}` : escapeMessage(event.message), false);
+        this.log(event.level === 'warn' ? `${c.yellow('warning:')} ${escapeForTerminal(event.message)}` : escapeForTerminal(event.message), false);
         return;
       case 'file-progress':
         return;

@@ -34,6 +34,17 @@ export function escapeForTerminal(text: string): string {
   });
 }
 
+/** JSON characters a terminal would act on although JSON.stringify leaves them raw: C1 controls, bidi and invisible controls. */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * JSON text for stdout: JSON.stringify, then C1 controls and bidi overrides written as
+ * `\uXXXX` escapes, so the parsed strings are exact but nothing raw reaches a terminal.
+ */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Like escapeForTerminal, but keeps line breaks and tabs: for multi-line human messages. */
 export function escapeMessage(text: string): string {
   return text.split('\n').map((line) => line.split('\t').map(escapeForTerminal).join('\t')).join('\n');
