@@ -245,6 +245,8 @@ class Transfer {
       await this.#restart();
       offset = 0;
     }
+    // Not one more request once Ctrl-C landed: it would move another file to backup.
+    if (this.#deps.signal.aborted) throw interrupted(this.#deps.signal.reason);
     const watch = new IdleWatch(this.#deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, this.#deps.signal);
     try {
       if (this.#current.area === 'inbox') this.#mayHaveMoved = true;

@@ -5,6 +5,7 @@ import { runTransfers } from '../../src/transfer/engine.js';
 import { journalNameFor, partNameFor } from '../../src/transfer/names.js';
 import { partPathFor } from '../../src/transfer/workdir.js';
 import type { Plan, PlannedDownload, TransferEvent } from '../../src/transfer/types.js';
+import type { DirectLinkApi } from '../../src/api/types.js';
 import { USER, makeWorld, sha256File, type World } from './transfer-world.js';
 
 let world: World;
@@ -43,7 +44,33 @@ describe('runTransfers', () => {
   it('downloads everything with no more than `concurrency` files in flight', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `f${i}.bin`);
     const added = names.map((name, i) => world.emulator.addFile(USER, { name, generated: { size: 256 * 1024 + i, seed: i + 1 } }));
-    const result = await runTransfers(planOf(await items(names)), { ...world.deps(), concurrency: 3 });
+    // The first three requests wait for each other: a pool running fewer than three at once
+    // never gets past them (the test times out), and one running more is counted.
+    let inFlight = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    let released = false;
+    const api: DirectLinkApi = {
+      ...world.client,
+      listAll: (area, options) => world.client.listAll(area, options),
+      openDownload: async (file, options) => {
+        most = Math.max(most, ++inFlight);
+        if (!released) {
+          await new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            if (waiting.length === 3) {
+              released = true;
+              for (const release of waiting) release();
+            }
+          });
+        }
+        const response = await world.client.openDownload(file, options);
+        response.body.once('close', () => inFlight--);
+        return response;
+      },
+    };
+    const result = await runTransfers(planOf(await items(names)), { ...world.deps({ api }), concurrency: 3 });
+    expect(most).toBe(3);
     expect(result.failed).toEqual([]);
     expect(result.downloaded.map((d) => d.name)).toEqual(names);
     for (const [i, file] of added.entries()) expect(await sha256File(result.downloaded[i]?.path ?? '')).toBe(world.emulator.sha256Of(USER, file.id));
@@ -99,9 +126,12 @@ describe('runTransfers', () => {
     await expect(runTransfers(planOf(await items(names)), { ...deps, concurrency: 2 })).rejects.toBeInstanceOf(InterruptedError);
     expect(world.events.filter((e) => e.type === 'file-start')).toHaveLength(2);
     expect(world.events.some((e) => e.type === 'file-done' || e.type === 'file-failed')).toBe(false);
-    // The two that started keep their temporary files and records; the other two are untouched on the server.
-    expect(await world.names()).toEqual(['a.bin', 'b.bin'].flatMap((n) => [journalNameFor(n), partNameFor(n)]).sort());
-    expect(world.emulator.files(USER, 'inbox').map((f) => f.name)).toEqual(['c.bin', 'd.bin']);
+    // Files the server served (now in backup) keep their temporary file and record for the
+    // next run; the others were never requested and are untouched, on disk and on the server.
+    const served = world.emulator.files(USER, 'backup').map((f) => f.name);
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.every((name) => name === 'a.bin' || name === 'b.bin')).toBe(true);
+    expect(await world.names()).toEqual(served.flatMap((n) => [journalNameFor(n), partNameFor(n)]).sort());
   });
 
   it('renews an expired token when it has to list again', async () => {
