@@ -97,9 +97,7 @@ class Transfer {
   readonly #name: string;
   /** The listing entry the next request uses; moves to the backup entry after an inbox request. */
   #current: RemoteFile;
-  /** A request for an inbox entry went out: the server may have moved the file to backup. */
-  #mayHaveMoved = false;
-  /** Whether a byte request was ever sent: until then, nothing on the server changed. */
+  /** Whether a byte request may have been served (here or by an earlier run): until then, nothing on the server changed. */
   #requested: boolean;
 
   constructor(item: PlannedDownload, deps: DownloadDeps) {
@@ -185,7 +183,7 @@ class Transfer {
         if (deps.signal.aborted || error instanceof InterruptedError) throw interrupted(error);
         const verdict = classifyFailure(error);
         // After an inbox request, the file may now live only in backup: find it before retrying.
-        if (this.#mayHaveMoved && this.#current.area === 'inbox') relocate = true;
+        if (this.#requested && this.#current.area === 'inbox') relocate = true;
         if (verdict === 'refresh-link' && !linkRefreshed) {
           linkRefreshed = true;
           relocate = true;
@@ -249,7 +247,6 @@ class Transfer {
     if (this.#deps.signal.aborted) throw interrupted(this.#deps.signal.reason);
     const watch = new IdleWatch(this.#deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, this.#deps.signal);
     try {
-      if (this.#current.area === 'inbox') this.#mayHaveMoved = true;
       this.#requested = true;
       const response = await this.#deps.api.openDownload(this.#current, { ...(offset > 0 ? { rangeStart: offset } : {}), signal: watch.signal });
       watch.attach(response.body);
@@ -409,7 +406,7 @@ class Transfer {
   /**
    * True when every request was refused before being served: nothing on disk, and the file
    * still listed in the inbox under its id (a served request moves it to backup). Then a
-   * sidecar would only send the next run looking in the backup area for nothing.
+   * sidecar would only claim a partial download of a file that is still waiting.
    */
   async #neverServed(): Promise<boolean> {
     if (this.#item.recovery || this.#current.area !== 'inbox' || this.#deps.signal.aborted) return false;
