@@ -124,24 +124,20 @@ export function parseNonNegativeInt(option: string, value: string): number {
   return n;
 }
 
-/** Bytes in binary units for people: `0 B`, `42 B`, `1.5 MiB`, `12 GiB` (one decimal below 10). */
+const BINARY_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** Bytes in binary units for people: `0 B`, `1023 B`, `1.5 MiB`, `12.3 GiB`, `512 MiB` (≥ 100: no decimals). Non-finite or negative → `?`. */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return `${bytes} B`;
-  const sign = bytes < 0 ? '-' : '';
-  let value = Math.abs(bytes);
-  if (value < 1024) return `${sign}${Math.round(value)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let unit = 0;
-  value /= 1024;
-  for (;;) {
-    const tenths = Math.round(value * 10) / 10;
-    if (tenths < 10) return `${sign}${tenths.toFixed(1)} ${units[unit] ?? ''}`;
-    const whole = Math.round(value);
-    // 1023.7 KiB would round to "1024 KiB": show the next unit instead.
-    if (whole < 1024 || unit === units.length - 1) return `${sign}${whole} ${units[unit] ?? ''}`;
+  if (!Number.isFinite(bytes) || bytes < 0) return '?';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  for (let i = 0; i < BINARY_UNITS.length; i++) {
     value /= 1024;
-    unit += 1;
+    const text = value < 99.95 ? value.toFixed(1) : value.toFixed(0);
+    // 1023.96 KiB rounds to "1024 KiB": move on to the next unit instead.
+    if (Number(text) < 1024 || i === BINARY_UNITS.length - 1) return `${text} ${BINARY_UNITS[i]}`;
   }
+  return '?';
 }
 
 function parseWhole(value: string): number | undefined {

@@ -50,21 +50,9 @@ export function escapeMessage(text: string): string {
   return text.split('\n').map((line) => line.split('\t').map(escapeForTerminal).join('\t')).join('\n');
 }
 
-const SIZE_UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-/** Bytes in binary units: `0 B`, `1023 B`, `1.5 MiB`, `12.3 GiB`, `512 MiB` (≥ 100: no decimals). Non-finite or negative → `?`. */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '?';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  for (let i = 0; i < SIZE_UNITS.length; i++) {
-    value /= 1024;
-    const text = value < 99.95 ? value.toFixed(1) : value.toFixed(0);
-    // 1023.96 KiB rounds to "1024 KiB": move on to the next unit instead.
-    if (Number(text) < 1024 || i === SIZE_UNITS.length - 1) return `${text} ${SIZE_UNITS[i]}`;
-  }
-  return '?';
-}
+/** Bytes in binary units (`1.5 MiB`); one implementation shared with the transfer layer's messages. */
+export { formatBytes as formatSize } from '../transfer/units.js';
+import { formatBytes as formatSize } from '../transfer/units.js';
 
 /** A transfer rate: `22.6 MiB/s`; undefined or non-finite → `--`. */
 export function formatRate(bytesPerSecond: number | undefined): string {

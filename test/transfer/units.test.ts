@@ -122,15 +122,10 @@ describe('formatBytes', () => {
     [42, '42 B'],
     [1023, '1023 B'],
     [1024, '1.0 KiB'],
-    [1536, '1.5 KiB'],
     [1.5 * MiB, '1.5 MiB'],
-    [9.96 * KiB, '10 KiB'],
-    [15 * MiB, '15 MiB'],
-    [1023.7 * KiB, '1.0 MiB'],
-    [512 * GiB, '512 GiB'],
-    [3 * 1024 ** 4, '3.0 TiB'],
-    [2 ** 70, '1024 EiB'],
-    [-2048, '-2.0 KiB'],
+    [150 * MiB, '150 MiB'],
+    [1023.97 * KiB, '1.0 MiB'],
+    [-1, '?'],
   ])('%d → %j', (n, expected) => {
     expect(formatBytes(n)).toBe(expected);
   });

@@ -65,10 +65,10 @@ describe('createIO', () => {
     expect(verbose.stderr()).toBe('GET /files\n');
   });
 
-  it('escapes control characters in human messages, keeping line breaks', () => {
+  it('keeps an error one line: control characters and line breaks from the server are shown escaped', () => {
     const t = createTestIO();
     t.io.error('Failed to download "a\x1b[2Jb": gone\nsecond line');
-    expect(t.stderr()).toBe('error: Failed to download "a\\x1b[2Jb": gone\nsecond line\n');
+    expect(t.stderr()).toBe('error: Failed to download "a\\x1b[2Jb": gone\\nsecond line\n');
   });
 
   it('colours stderr only when stderr may have colour', () => {
