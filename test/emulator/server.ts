@@ -652,7 +652,8 @@ class DirectLinkEmulator implements Emulator {
     }
     if (length !== undefined) headers['Content-Length'] = length;
     this.head(ex, status, headers);
-    if (fault?.kind === 'stall') res.flushHeaders();
+    // The fault's promise is "headers, then N body bytes": with N = 0 the head must still go out.
+    if (fault?.kind === 'stall' || fault?.kind === 'drop') res.flushHeaders();
 
     // Pieces are written in corked batches of about 1 MiB (one writev each) and the next batch
     // waits for 'drain': backpressure is respected and nothing big is ever buffered.
@@ -685,7 +686,7 @@ class DirectLinkEmulator implements Emulator {
     if (fault?.kind === 'drop') {
       // Let the bytes reach the kernel first, so the client really receives N bytes, then cut.
       const socket = res.socket;
-      while (socket !== null && !socket.destroyed && socket.writableLength > 0) await drainedOrClosed(socket);
+      if (socket !== null && !socket.destroyed) await flushedOrClosed(socket);
       socket?.destroy();
       return;
     }
@@ -743,6 +744,19 @@ function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
     };
     stream.on('drain', done);
     stream.on('close', done);
+  });
+}
+
+/**
+ * Resolves once everything queued on the socket so far has been handed to the kernel (or the
+ * socket closed). Not 'drain': that only follows a write() that returned false, so a small
+ * body below the high-water mark would wait for it forever. An empty write's callback runs
+ * after every write queued before it.
+ */
+function flushedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve());
+    socket.write(Buffer.alloc(0), () => resolve());
   });
 }
 
