@@ -8,7 +8,7 @@ import type { ApiClient, TokenCache } from './api/client.js';
 import type { Context } from './context.js';
 import { resolveConnection, type ResolvedConnection } from './config/settings.js';
 import type { ProfileStore } from './config/store.js';
-import { ServerError, UsageError, describeError } from './errors.js';
+import { UsageError, describeError } from './errors.js';
 import { DEFAULT_RETRIES, createRetryRunner } from './transfer/retry.js';
 import type { IO } from './ui/io.js';
 
@@ -163,9 +163,4 @@ async function readCaBundle(path: string): Promise<string> {
     throw new UsageError(`Failed to read --cacert ${path}: it holds no PEM certificate (-----BEGIN CERTIFICATE-----).`);
   }
   return text;
-}
-
-/** For commands that must fail with exit 4 when the server gave nothing usable. */
-export function nothingFromServer(what: string): ServerError {
-  return new ServerError(`Failed to ${what}: the server gave no usable answer.`);
 }
