@@ -10,8 +10,8 @@ import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
 import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError } from '../errors.js';
-import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
-import type { PlannedDownload, TransferListener } from './types.js';
+import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, failureKind, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
+import type { FailureKind, PlannedDownload, TransferListener } from './types.js';
 import { journalRecordFor, partPathFor, removeJournal, writeJournal } from './workdir.js';
 
 /** Finds `file` in a fresh listing of `area` (see findSameFile); undefined when it is not there. */
@@ -37,7 +37,13 @@ export interface DownloadDeps {
 
 export type DownloadOutcome =
   | { readonly ok: true; readonly path: string; readonly size: number }
-  | { readonly ok: false; readonly error: string; readonly partialKept: boolean };
+  | { readonly ok: false; readonly error: string; readonly partialKept: boolean; readonly kind: FailureKind };
+
+/** Why #fetchAll gave up: the sentence to report and the error behind it (for its kind). */
+interface Failure {
+  readonly message: string;
+  readonly cause: unknown;
+}
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
@@ -119,7 +125,7 @@ class Transfer {
       try {
         offset = await this.#prepare();
       } catch (error) {
-        return await this.#fail(this.#describe(error));
+        return await this.#fail({ message: this.#describe(error), cause: error });
       }
       this.#deps.onEvent({ type: 'file-start', key: this.#key, name: this.#name, targetPath: this.#item.targetPath, size: this.#size, offset });
       const failure = await this.#fetchAll();
@@ -128,7 +134,7 @@ class Transfer {
         await this.#finish();
       } catch (error) {
         if (signal.aborted) throw interrupted(error);
-        return await this.#fail(this.#describe(error));
+        return await this.#fail({ message: this.#describe(error), cause: error });
       }
       return { ok: true, path: this.#item.targetPath, size: this.#size };
     } catch (error) {
@@ -159,7 +165,7 @@ class Transfer {
   }
 
   /** Attempts until the temporary file holds every byte; returns a failure sentence otherwise. */
-  async #fetchAll(): Promise<string | undefined> {
+  async #fetchAll(): Promise<Failure | undefined> {
     const deps = this.#deps;
     const retries = deps.retries ?? DEFAULT_RETRIES;
     let failures = 0;
@@ -170,7 +176,7 @@ class Transfer {
     for (;;) {
       try {
         if (relocate) {
-          this.#current = await this.#locate();
+          this.#current = await this.#locateOrFail();
           relocate = false;
         }
         if (restart) {
@@ -181,6 +187,7 @@ class Transfer {
         return undefined;
       } catch (error) {
         if (deps.signal.aborted || error instanceof InterruptedError) throw interrupted(error);
+        if (error instanceof FinalFailure) return { message: this.#describe(error.cause), cause: error.cause };
         const verdict = classifyFailure(error);
         // After an inbox request, the file may now live only in backup: find it before retrying.
         if (this.#requested && this.#current.area === 'inbox') relocate = true;
@@ -195,14 +202,28 @@ class Transfer {
           this.#deps.onEvent({ type: 'file-retry', key: this.#key, attempt: failures + 1, delayMs: 0, reason: 'the token was refused; renewing it' });
           continue;
         }
-        if (verdict !== 'retry') return this.#describe(error);
+        if (verdict !== 'retry') return { message: this.#describe(error), cause: error };
         failures++;
-        if (failures > retries) return `${trimPeriod(this.#describe(error))} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}).`;
+        if (failures > retries) return { message: `${trimPeriod(this.#describe(error))} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}).`, cause: error };
         if (error instanceof BodyError && error.restart) restart = true;
         const delayMs = backoffDelay(failures, { ...deps.backoff, ...(deps.random ? { random: deps.random } : {}) });
         this.#deps.onEvent({ type: 'file-retry', key: this.#key, attempt: failures, delayMs, reason: this.#reason(error) });
         await sleepOrInterrupt(deps.sleep ?? realSleep, delayMs, deps.signal);
       }
+    }
+  }
+
+  /**
+   * #locate, whose failure ends the file: the listing already went through the client's retry
+   * runner (the same policy), and retrying it here too would multiply the two budgets
+   * ((retries + 1)² requests and their backoff waits, per file).
+   */
+  async #locateOrFail(): Promise<RemoteFile> {
+    try {
+      return await this.#locate();
+    } catch (error) {
+      if (this.#deps.signal.aborted || error instanceof InterruptedError) throw error;
+      throw new FinalFailure(error);
     }
   }
 
@@ -395,12 +416,14 @@ class Transfer {
   }
 
   /** Keeps the partial work for the next run, unless the file never left the inbox. */
-  async #fail(error: string): Promise<DownloadOutcome> {
+  async #fail(failure: Failure): Promise<DownloadOutcome> {
+    const error = failure.message;
+    const kind = failureKind(failure.cause);
     if (!this.#requested || (await this.#neverServed())) {
       await this.#discard();
-      return { ok: false, error, partialKept: false };
+      return { ok: false, error, partialKept: false, kind };
     }
-    return { ok: false, error, partialKept: true };
+    return { ok: false, error, partialKept: true, kind };
   }
 
   /**
@@ -438,7 +461,8 @@ class Transfer {
       // "Failed to reach <origin>: connection refused." → the cause; the origin is the configured server.
       return `could not reach the server: ${trimPeriod(error.message.replace(/^Failed to reach \S+?: /, ''))}`;
     }
-    if (error instanceof DirectlinkError) return trimPeriod(error.message.replace(`Failed to download ${this.#name}: `, ''));
+    // Another operation's sentence ("Failed to call /download/list: …") becomes a clause.
+    if (error instanceof DirectlinkError) return trimPeriod(error.message.replace(`Failed to download ${this.#name}: `, '').replace(/^Failed to /, 'could not '));
     switch ((error as NodeJS.ErrnoException | undefined)?.code) {
       case 'ECONNRESET': case 'UND_ERR_SOCKET': case 'ERR_STREAM_PREMATURE_CLOSE': case 'UND_ERR_CLOSED':
         return 'the connection was closed during the transfer';
@@ -446,6 +470,13 @@ class Transfer {
         return 'no data received before the timeout';
     }
     return trimPeriod(describeError(error));
+  }
+}
+
+/** A failure #fetchAll reports without retrying: it already had its retries elsewhere. */
+class FinalFailure extends Error {
+  constructor(cause: unknown) {
+    super('final failure', { cause });
   }
 }
 

@@ -3,10 +3,10 @@
  * first, and reports each file through events. One file failing never stops the others.
  * The engine counts; the UI renders (ui/progress.ts listens to the events).
  */
-import { InterruptedError, describeError } from '../errors.js';
+import { AuthError, InterruptedError, PartialFailureError, ServerError, describeError } from '../errors.js';
 import { downloadOne, relistWith, transferKey, type DownloadDeps } from './download.js';
 import { interrupted } from './retry.js';
-import type { Plan, PlannedDownload, TransferResult } from './types.js';
+import type { FailureKind, Plan, PlannedDownload, TransferResult } from './types.js';
 
 export interface EngineDeps extends DownloadDeps {
   /** Downloads in flight at most (`--concurrency`); at least 1. */
@@ -47,8 +47,8 @@ export async function runTransfers(plan: Plan, deps: EngineDeps): Promise<Transf
   let stop: InterruptedError | undefined;
   let next = 0;
 
-  const fail = (item: PlannedDownload, error: string, partialKept: boolean): void => {
-    failed.push({ item, entry: { id: item.file.id, name: item.file.name, path: item.targetPath, size: item.file.size, error, partialKept } });
+  const fail = (item: PlannedDownload, error: string, partialKept: boolean, kind: FailureKind): void => {
+    failed.push({ item, entry: { id: item.file.id, name: item.file.name, path: item.targetPath, size: item.file.size, error, partialKept, kind } });
     onEvent({ type: 'file-failed', key: transferKey(item), name: item.file.name, targetPath: item.targetPath, error, partialKept });
   };
 
@@ -63,7 +63,7 @@ export async function runTransfers(plan: Plan, deps: EngineDeps): Promise<Transf
           downloaded.push({ item, entry: { id: file.id, name: file.name, path: outcome.path, size: outcome.size, area: file.area, recovered: item.recovery } });
           onEvent({ type: 'file-done', key: transferKey(item), name: file.name, targetPath: outcome.path, size: outcome.size });
         } else {
-          fail(item, outcome.error, outcome.partialKept);
+          fail(item, outcome.error, outcome.partialKept, outcome.kind);
         }
       } catch (error) {
         if (error instanceof InterruptedError || signal.aborted) {
@@ -71,7 +71,7 @@ export async function runTransfers(plan: Plan, deps: EngineDeps): Promise<Transf
           return;
         }
         // A bug in one transfer must not sink the others; whatever it wrote stays on disk.
-        fail(item, `Failed to download ${item.file.name}: ${describeError(error)}`, true);
+        fail(item, `Failed to download ${item.file.name}: ${describeError(error)}`, true, 'other');
       }
     }
   };
@@ -85,4 +85,17 @@ export async function runTransfers(plan: Plan, deps: EngineDeps): Promise<Transf
     skipped: skipped.map((s) => s.entry),
     failed: failed.sort(byPlanOrder).map((f) => f.entry),
   };
+}
+
+/**
+ * The error class a run with failed files ends with (PRODUCT.md, "Exit status"): when nothing
+ * was downloaded and every failure was the server's or the network's, ServerError (exit 4:
+ * unreachable or failing after the retry budget); when every one was refused credentials,
+ * AuthError (exit 3); otherwise PartialFailureError (exit 1).
+ */
+export function failureErrorFor(result: TransferResult): typeof ServerError | typeof AuthError | typeof PartialFailureError {
+  if (result.downloaded.length > 0 || result.failed.length === 0) return PartialFailureError;
+  if (result.failed.every((f) => f.kind === 'network' || f.kind === 'server')) return ServerError;
+  if (result.failed.every((f) => f.kind === 'auth')) return AuthError;
+  return PartialFailureError;
 }

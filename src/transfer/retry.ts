@@ -5,7 +5,8 @@
  * tests never wait.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiError, AuthError, DirectlinkError, InterruptedError, LocalError, ServerError, isAbortError } from '../errors.js';
+import { ApiError, AuthError, DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, isAbortError } from '../errors.js';
+import type { FailureKind } from './types.js';
 
 /** What to do about one failure. */
 export type FailureClass = 'retry' | 'renew-token' | 'refresh-link' | 'fatal';
@@ -98,6 +99,27 @@ export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof Error && error.message === 'terminated') return 'retry';
   // Host not found, certificates refused, unknown codes, bugs.
   return 'fatal';
+}
+
+/**
+ * What kind of trouble a failure that ended a file was, for the run's exit code: `network`
+ * (the server could not be reached or the connection broke, stalls included), `server` (it
+ * answered, but with an error or a body that breaks the rules), `auth` (credentials or token
+ * refused), `local` (our disk), `other` (anything we don't understand).
+ */
+export function failureKind(error: unknown): FailureKind {
+  if (error instanceof AuthError) return 'auth';
+  if (isLocalFailure(error)) return 'local';
+  if (error instanceof NetworkError) return 'network';
+  if (error instanceof BodyError) return error.reason === 'idle-timeout' ? 'network' : 'server';
+  // A 401 on a download link is a refused link (refreshed once already), not refused credentials.
+  if (error instanceof ApiError) return error.status === 401 && !FILE_LINK.test(error.endpoint) ? 'auth' : 'server';
+  if (error instanceof ServerError) return 'server';
+  if (error instanceof DirectlinkError || isAbortError(error)) return 'other';
+  const code = errorCode(error);
+  if (code !== undefined && TRANSIENT.has(code)) return 'network';
+  if (error instanceof Error && error.message === 'terminated') return 'network';
+  return 'other';
 }
 
 function classifyStatus(status: number, isFileLink: boolean): FailureClass {

@@ -47,9 +47,16 @@ export type TransferEvent =
 
 export type TransferListener = (event: TransferEvent) => void;
 
+/**
+ * What kind of trouble ended a file (transfer/retry.ts failureKind): when every file of a run
+ * failed alike, `get` exits with that kind's code (network/server 4, auth 3) instead of 1.
+ */
+export type FailureKind = 'network' | 'server' | 'auth' | 'local' | 'other';
+
 /** What a run of the engine returns; `get --json` prints it. */
 export interface TransferResult {
   readonly downloaded: readonly { id: number; name: string; path: string; size: number; area: string; recovered: boolean }[];
   readonly skipped: readonly { id: number; name: string; path: string; size: number; reason: string }[];
-  readonly failed: readonly { id: number; name: string; path: string; size: number; error: string; partialKept: boolean }[];
+  /** `kind` is always set by the engine (optional only so older producers still type-check). */
+  readonly failed: readonly { id: number; name: string; path: string; size: number; error: string; partialKept: boolean; kind?: FailureKind }[];
 }

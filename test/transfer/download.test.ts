@@ -245,7 +245,7 @@ describe('downloadOne: files on disk', () => {
     await writeFile(victim, 'precious');
     await symlink(victim, partPathFor(item.targetPath));
     const outcome = await downloadOne(item, world.deps());
-    expect(outcome).toEqual({ ok: false, error: 'Failed to write x.txt: the temporary file is a symbolic link.', partialKept: false });
+    expect(outcome).toEqual({ ok: false, error: 'Failed to write x.txt: the temporary file is a symbolic link.', partialKept: false, kind: 'local' });
     expect(await readFile(victim, 'utf8')).toBe('precious');
     // Nothing was requested, so the file is still waiting in the inbox.
     expect(world.downloads()).toEqual([]);
@@ -258,7 +258,7 @@ describe('downloadOne: files on disk', () => {
     const child = fileURLToPath(new URL('./fixtures/download-child.ts', import.meta.url));
     const { stdout } = await promisify(execFile)('bash', ['-c', 'ulimit -f 256 && exec node --import tsx "$0" "$1" "$2"', child, world.dir, String(MiB)]);
     const { outcome, backup } = JSON.parse(stdout) as { outcome: unknown; backup: string[] };
-    expect(outcome).toEqual({ ok: false, error: 'Failed to write big.bin: the file is too large for this file system.', partialKept: true });
+    expect(outcome).toEqual({ ok: false, error: 'Failed to write big.bin: the file is too large for this file system.', partialKept: true, kind: 'local' });
     expect(await world.names()).toEqual([journalNameFor('big.bin'), partNameFor('big.bin')].sort());
     expect((await stat(join(world.dir, partNameFor('big.bin')))).size).toBeLessThanOrEqual(256 * 1024);
     // The server moved it to backup when it was requested: the next run finishes it from there.

@@ -104,7 +104,7 @@ describe('runTransfers', () => {
     const skipped: PlannedDownload = { ...skip, action: 'skip', conflict: 'skipped' };
     const result = await runTransfers(planOf([ok1, bad, ok2, skipped]), { ...world.deps(), concurrency: 2 });
     expect(result.downloaded.map((d) => d.name)).toEqual(['ok1.txt', 'ok2.txt']);
-    expect(result.failed).toEqual([{ id: bad.file.id, name: 'bad.txt', path: bad.targetPath, size: 1, error: expect.stringContaining('HTTP 400') as string, partialKept: false }]);
+    expect(result.failed).toEqual([{ id: bad.file.id, name: 'bad.txt', path: bad.targetPath, size: 1, error: expect.stringContaining('HTTP 400') as string, partialKept: false, kind: 'server' }]);
     expect(result.skipped).toEqual([{ id: skip.file.id, name: 'skip.txt', path: skip.targetPath, size: 1, reason: 'a file with that name already exists' }]);
     expect(world.events.filter((e) => e.type === 'file-skipped')).toHaveLength(1);
     // bad.txt was refused, never served: it stays in the inbox, and no sidecar claims otherwise.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, AuthError, InterruptedError, LocalError, NetworkError, ServerError } from '../../src/errors.js';
-import { BodyError, backoffDelay, classifyFailure, createRetryRunner, describeLocalFailure, sleepOrInterrupt, type FailureClass } from '../../src/transfer/retry.js';
+import { BodyError, backoffDelay, classifyFailure, createRetryRunner, describeLocalFailure, failureKind, sleepOrInterrupt, type FailureClass } from '../../src/transfer/retry.js';
+import type { FailureKind } from '../../src/transfer/types.js';
 
 function withCode(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });
@@ -143,5 +144,26 @@ describe('createRetryRunner', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(sleepOrInterrupt(noSleep, 10, controller.signal)).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
+
+describe('failureKind (exit code of a run where every file failed alike)', () => {
+  const kinds: [string, unknown, FailureKind][] = [
+    ['connection refused', new NetworkError('x', { code: 'ECONNREFUSED' }), 'network'],
+    ['socket closed mid-body (raw undici)', withCode('UND_ERR_SOCKET', 'other side closed'), 'network'],
+    ['fetch terminated', new TypeError('terminated'), 'network'],
+    ['idle timeout', new BodyError('idle', { reason: 'idle-timeout', restart: false }), 'network'],
+    ['short body', new BodyError('short', { reason: 'short-body', restart: false }), 'server'],
+    ['500 on a link', new ApiError('x', { status: 500, endpoint: link }), 'server'],
+    ['401 on a link (refreshed already)', new ApiError('x', { status: 401, endpoint: link }), 'server'],
+    ['401 on a listing', new ApiError('x', { status: 401, endpoint: '/download/list' }), 'auth'],
+    ['credentials refused', new AuthError('x'), 'auth'],
+    ['not listed any more', new ServerError('x'), 'server'],
+    ['disk full (raw)', withCode('ENOSPC'), 'local'],
+    ['not enough space', new LocalError('x'), 'local'],
+    ['a bug', new TypeError('undefined is not a function'), 'other'],
+  ];
+  it.each(kinds)('%s → %s', (_name, error, kind) => {
+    expect(failureKind(error)).toBe(kind);
   });
 });

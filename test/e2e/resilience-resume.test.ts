@@ -1,0 +1,147 @@
+/**
+ * Issue 3, points 1–3: the journal, recovery first, Range rules. The built CLI as a process
+ * against the emulator: a transfer cut by the server leaves only the temporary file and its
+ * record, and the next `get` finishes it from the backup area, byte-identical.
+ */
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/server.js';
+import { runCli, tempDir } from '../support/cli.js';
+import { MiB, USER, cliEnv, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf } from './resilience-support.js';
+
+let emulator: Emulator;
+let home: { path: string; cleanup(): void };
+let out: string;
+
+beforeEach(async () => {
+  emulator = await startEmulator();
+  home = tempDir('directlink-resume-');
+  out = join(home.path, 'out');
+});
+
+afterEach(async () => {
+  await emulator.close();
+  home.cleanup();
+});
+
+const get = (args: string[], extra: Record<string, string> = {}) =>
+  runCli(['get', '-o', out, ...args], { home: home.path, env: cliEnv(emulator, extra), timeoutMs: 60_000 });
+
+const SIZE = 20 * MiB;
+const CUT = Math.floor(SIZE * 0.4);
+
+describe('a 20 MiB transfer dropped at 40%', () => {
+  for (const range of [true, false]) {
+    it(`leaves no final name, exits non-zero, and the next run finishes it from backup (${range ? 'Range honoured' : 'server ignores Range'})`, async () => {
+      emulator.setRangeSupport(range);
+      const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+      emulator.inject({ kind: 'drop', afterBytes: CUT });
+
+      // --retries 0: the drop must really end the run, not be resumed within it.
+      const first = await get(['--all', '--retries', '0']);
+      expect(first.code, first.stderr).toBe(4);
+      expect(first.stderr).toMatch(/big\.bin/);
+      expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
+      // What survived is the bytes that reached the disk (the cut may lose some in flight), ready to resume.
+      const kept = sizeOf(partOf(out, 'big.bin'));
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThanOrEqual(CUT);
+      expect(readJournalFile(journalOf(out, 'big.bin'))).toMatchObject({ id: file.id, name: 'big.bin', size: SIZE, modified: file.modified, area: 'inbox', targetName: 'big.bin', startedAt: expect.any(String) as string });
+      // The server moved it to backup the moment it served the request.
+      expect(emulator.files(USER, 'inbox')).toEqual([]);
+
+      const before = downloadRequests(emulator).length;
+      const second = await get(['--all']);
+      expect(second.code, second.stderr).toBe(0);
+      expect(namesIn(out)).toEqual(['big.bin']);
+      expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
+      expect(statSync(join(out, 'big.bin')).mtimeMs).toBe(file.modified);
+
+      const resumed = downloadRequests(emulator).slice(before);
+      expect(resumed).toHaveLength(1);
+      expect(resumed[0]?.path).toMatch(/\/download\/file\/backup$/);
+      expect(resumed[0]?.headers.range).toBe(`bytes=${kept}-`);
+      // 206 from the cut on; a 200 (Range ignored) was taken from byte 0 instead of appended.
+      expect(resumed[0]?.status).toBe(range ? 206 : 200);
+    });
+  }
+
+  it('is resumed within the same run when retries are allowed', async () => {
+    const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+    emulator.inject({ kind: 'drop', afterBytes: CUT });
+    const run = await get(['--all']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(['big.bin']);
+    expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
+    const requests = downloadRequests(emulator).map((r) => [r.path.replace(/^.*\/download\//, ''), r.headers.range, r.status]);
+    expect(requests).toEqual([['file', undefined, 200], ['file/backup', expect.stringMatching(/^bytes=\d+-$/), 206]]);
+    const resumedAt = Number(/\d+/.exec(String(requests[1]?.[1]))?.[0]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(CUT);
+  });
+
+  it('is finished by `get --backup` too, and an interrupted `get --backup` by a plain `get`', async () => {
+    const file = emulator.addFile(USER, { name: 'again.bin', generated: { size: 2 * MiB } });
+    emulator.moveToBackup(USER, file.id);
+    emulator.inject({ kind: 'drop', afterBytes: MiB });
+    const first = await get(['--backup', 'again.bin', '--retries', '0']);
+    expect(first.code, first.stderr).toBe(4);
+    expect(readJournalFile(journalOf(out, 'again.bin'))).toMatchObject({ area: 'backup', size: 2 * MiB });
+
+    // Nothing waits in the inbox: the run only finishes what it found.
+    const second = await get(['--all']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(['again.bin']);
+    expect(await sha256File(join(out, 'again.bin'))).toBe(emulator.sha256Of(USER, file.id));
+    expect(downloadRequests(emulator).at(-1)?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+});
+
+describe('recovery', () => {
+  /** Leaves `bytes` of a listed file as an interrupted download, as a killed run would. */
+  const plantPart = (name: string, bytes: Buffer, record: { id: number; size: number; modified: number; area: 'inbox' | 'backup' }): void => {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(partOf(out, name), bytes);
+    writeFileSync(journalOf(out, name), `${JSON.stringify({ version: 1, name, targetName: name, startedAt: new Date().toISOString(), ...record })}\n`);
+  };
+
+  it('finishes a part file that already holds every byte when the server answers 416', async () => {
+    const file = emulator.addFile(USER, { name: 'done.bin', content: Buffer.alloc(4096, 7) });
+    emulator.moveToBackup(USER, file.id);
+    plantPart('done.bin', emulator.contentOf(USER, file.id), { id: file.id, size: 4096, modified: file.modified, area: 'inbox' });
+    const run = await get(['--all']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(['done.bin']);
+    expect(sizeOf(join(out, 'done.bin'))).toBe(4096);
+    expect(downloadRequests(emulator).map((r) => [r.headers.range, r.status])).toEqual([['bytes=4096-', 416]]);
+  });
+
+  it('picks the backup entry with the same modified time among same-name, same-size files', async () => {
+    const older = emulator.addFile(USER, { name: 'daily.csv', content: 'A'.repeat(1000), modified: Date.UTC(2026, 0, 1), area: 'backup' });
+    const ours = emulator.addFile(USER, { name: 'daily.csv', content: 'B'.repeat(1000), modified: Date.UTC(2026, 0, 2), area: 'backup' });
+    const newer = emulator.addFile(USER, { name: 'daily.csv', content: 'C'.repeat(1000), modified: Date.UTC(2026, 0, 3), area: 'backup' });
+    plantPart('daily.csv', Buffer.from('B'.repeat(400)), { id: 999, size: 1000, modified: ours.modified, area: 'inbox' });
+    const run = await get(['--all']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await sha256File(join(out, 'daily.csv'))).toBe(emulator.sha256Of(USER, ours.id));
+    expect(statSync(join(out, 'daily.csv')).mtimeMs).toBe(ours.modified);
+    expect([older.id, newer.id]).not.toContain(ours.id);
+    expect(downloadRequests(emulator).map((r) => r.headers.range)).toEqual(['bytes=400-']);
+  });
+
+  it('finishes interrupted work before new work, and keeps both', async () => {
+    const old = emulator.addFile(USER, { name: 'old.bin', generated: { size: MiB } });
+    emulator.inject({ kind: 'drop', afterBytes: 1000 });
+    expect((await get(['--all', '--retries', '0'])).code).toBe(4);
+    const fresh = emulator.addFile(USER, { name: 'new.bin', content: 'new' });
+    const before = downloadRequests(emulator).length;
+    const run = await get(['--all', '-c', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(['new.bin', 'old.bin']);
+    expect(await sha256File(join(out, 'old.bin'))).toBe(emulator.sha256Of(USER, old.id));
+    expect(await sha256File(join(out, 'new.bin'))).toBe(emulator.sha256Of(USER, fresh.id));
+    // One at a time, so the order of requests is the order of the queue.
+    expect(downloadRequests(emulator).slice(before).map((r) => r.path.replace(/^.*\/download\//, ''))).toEqual(['file/backup', 'file']);
+  });
+});
