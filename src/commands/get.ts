@@ -152,7 +152,10 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
       const parts = [];
       if (result.failed.length > 0) parts.push(`${result.failed.length} of ${plan.items.length} files failed`);
       if (execFailures > 0) parts.push(`--exec failed for ${execFailures} file${execFailures === 1 ? '' : 's'}`);
-      throw new PartialFailureError(`${parts.join('; ')}.`, result.failed.length > 0 ? { hint: 'Run the same command again: partial files are finished from the backup area.' } : undefined);
+      // Every file failed alike (server down, credentials refused): exit 4 or 3, not 1.
+      const { failureErrorFor } = await import('../transfer/engine.js');
+      const RunFailure = execFailures > 0 ? PartialFailureError : failureErrorFor(result);
+      throw new RunFailure(`${parts.join('; ')}.`, result.failed.length > 0 ? { hint: 'Run the same command again: partial files are finished from the backup area.' } : undefined);
     }
   } finally {
     await session?.close();
