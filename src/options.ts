@@ -11,7 +11,7 @@ export function addConnectionOptions(command: Command): Command {
     .option('--user <name>', 'user name (env DIRECTLINK_USER)')
     .option('--password-stdin', 'read the password from standard input (or set DIRECTLINK_PASSWORD)')
     .option('--token <token>', 'use a bearer token obtained elsewhere (env DIRECTLINK_TOKEN)')
-    .addOption(new Option('--auth <mode>', 'authentication: bearer (default; falls back to basic) or basic').choices(['bearer', 'basic']))
+    .addOption(choiceOption('--auth <mode>', 'authentication: bearer (default; falls back to basic) or basic', ['bearer', 'basic'], 'basic'))
     .option('--profile <name>', 'stored profile to use (env DIRECTLINK_PROFILE)')
     .option('--retries <n>', 'retries for transient failures', parseCount('--retries', 0, 100))
     .option('--timeout <seconds>', 'give up on a connection idle this long', parsePositiveNumber('--timeout'))
@@ -38,6 +38,7 @@ export function parseCount(flag: string, min: number, max: number): (value: stri
   };
 }
 
+/** Commander parser for a number of seconds in (0, 86400]. */
 export function parsePositiveNumber(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
@@ -68,7 +69,22 @@ export function addSelectionOptions(command: Command): Command {
     .option('--older-than <when>', 'only files modified before this: a duration (2h, 7d) or a date')
     .option('--min-size <size>', 'only files at least this big (e.g. 10MB, 512KiB)')
     .option('--max-size <size>', 'only files at most this big')
-    .addOption(new Option('--sort <key>', 'sort by').choices(['name', 'size', 'modified']))
+    .addOption(choiceOption('--sort <key>', 'sort by name (A→Z), size (largest first) or modified (newest first)', ['name', 'size', 'modified'], 'modified'))
     .option('--reverse', 'reverse the order')
     .option('--limit <n>', 'at most this many files (after sorting)');
+}
+
+/**
+ * An option taking one of `choices` (listed in --help); anything else is a usage error that
+ * names the choices and shows `example` in a whole command-line fragment.
+ */
+export function choiceOption(flags: string, description: string, choices: readonly string[], example: string): Option {
+  const option = new Option(flags, description).choices(choices);
+  const flag = option.long ?? flags.split(/[ ,]/)[0] ?? flags;
+  return option.argParser((value: string) => {
+    if (!choices.includes(value)) {
+      throw new InvalidArgumentError(`${flag} takes one of ${choices.join(', ')}, e.g. ${flag} ${example}.`);
+    }
+    return value;
+  });
 }

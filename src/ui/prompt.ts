@@ -25,7 +25,7 @@ import { escapeForTerminal } from './render.js';
 export interface PickFilesOptions {
   /** Default "Select files to download". */
   readonly message?: string;
-  /** Rows shown at once (default 15). */
+  /** Rows shown at once (default: 15, fewer when the terminal is short). */
   readonly pageSize?: number;
   /** IANA zone for dates (tests); default local time. */
   readonly timeZone?: string;
@@ -144,6 +144,16 @@ function promptOutput(io: IO): Writable & { columns: number; isTTY: boolean } {
   return Object.assign(out, { columns: io.columns, isTTY: io.isStderrTTY });
 }
 
+/**
+ * Rows of files that fit the terminal beside the prompt line, selection count and key help
+ * (plus a spare line so the screen never scrolls), at most 15; 15 when the height is unknown.
+ */
+function pageSizeFor(io: IO): number {
+  const rows = (io.stderr as { rows?: unknown }).rows;
+  if (typeof rows !== 'number' || !Number.isFinite(rows) || rows <= 0) return 15;
+  return Math.max(3, Math.min(15, Math.floor(rows) - 4));
+}
+
 /** Prompts on the IO's terminal (stdin in, stderr out); `signal` aborts a pending question. */
 export function createPrompter(io: IO, opts: { signal?: AbortSignal } = {}): Prompter {
   const chalk = io.errChalk;
@@ -180,7 +190,7 @@ export function createPrompter(io: IO, opts: { signal?: AbortSignal } = {}): Pro
             {
               files,
               message,
-              pageSize: pickOpts.pageSize ?? 15,
+              pageSize: pickOpts.pageSize ?? pageSizeFor(io),
               columns: io.columns,
               chalk,
               ...(pickOpts.timeZone === undefined ? {} : { timeZone: pickOpts.timeZone }),
