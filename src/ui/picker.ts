@@ -82,11 +82,17 @@ function moveTo(state: PickerState, cursor: number): PickerState {
   return { ...state, cursor: next, top };
 }
 
+/** Page keys move the window and the cursor together, so a page down shows the next page. */
+function scrollBy(state: PickerState, delta: number): PickerState {
+  const top = Math.min(Math.max(0, state.top + delta), Math.max(0, state.visible.length - state.pageSize));
+  return moveTo({ ...state, top }, state.cursor + delta);
+}
+
 function visibleIds(state: PickerState): number[] {
   return state.visible.map((i) => state.items[i]?.file.id).filter((id): id is number => id !== undefined);
 }
 
-/** Applies one action; pure. Moves clamp at the ends (no wrap-around). */
+/** Applies one action; pure. Moves clamp at the ends (no wrap-around); page keys turn the page. */
 export function reducePicker(state: PickerState, action: PickerAction): PickerState {
   switch (action.type) {
     case 'up':
@@ -94,9 +100,9 @@ export function reducePicker(state: PickerState, action: PickerAction): PickerSt
     case 'down':
       return moveTo(state, state.cursor + 1);
     case 'pageUp':
-      return moveTo(state, state.cursor - state.pageSize);
+      return scrollBy(state, -state.pageSize);
     case 'pageDown':
-      return moveTo(state, state.cursor + state.pageSize);
+      return scrollBy(state, state.pageSize);
     case 'home':
       return moveTo(state, 0);
     case 'end':

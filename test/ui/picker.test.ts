@@ -46,8 +46,10 @@ describe('picker state', () => {
     expect(apply(s, 'down', 'down')).toMatchObject({ cursor: 2, top: 1 });
     expect(apply(s, 'end')).toMatchObject({ cursor: 4, top: 3 });
     expect(apply(s, 'end', 'down').cursor).toBe(4);
-    expect(apply(s, 'pageDown')).toMatchObject({ cursor: 2, top: 1 });
-    expect(apply(s, 'end', 'pageUp')).toMatchObject({ cursor: 2, top: 2 });
+    expect(apply(s, 'pageDown')).toMatchObject({ cursor: 2, top: 2 });
+    expect(apply(s, 'pageDown', 'pageDown')).toMatchObject({ cursor: 4, top: 3 });
+    expect(apply(s, 'end', 'pageUp')).toMatchObject({ cursor: 2, top: 1 });
+    expect(apply(s, 'down', 'pageUp')).toMatchObject({ cursor: 0, top: 0 });
     expect(apply(s, 'end', 'home')).toMatchObject({ cursor: 0, top: 0 });
   });
 
