@@ -4,12 +4,12 @@
  * checks and the complete listing come before the first download request.
  */
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { RemoteFile } from '../api/types.js';
 import type { Context } from '../context.js';
 import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { runExecHook } from '../exec-hook.js';
-import { addConnectionOptions, addOutputOptions, addSelectionOptions, parseCount, type SelectionFlags } from '../options.js';
+import { addConnectionOptions, addOutputOptions, addSelectionOptions, choiceOption, parseCount, type SelectionFlags } from '../options.js';
 import type { Runtime } from '../program.js';
 import { hasSelectors, toSelection } from '../selection.js';
 import { openSession, type CommonOptions, type Session } from '../session.js';
@@ -42,7 +42,7 @@ export function getCommand(ctx: Context, runtime: Runtime): Command {
     .option('--backup', 'download from the backup area (files already fetched once)')
     .option('-o, --output <dir>', 'where to write (default: current directory; created if missing)')
     .option('-c, --concurrency <n>', 'parallel transfers (default 4)', parseCount('--concurrency', 1, 64))
-    .addOption(new Option('--on-conflict <policy>', 'when the target name exists').choices(['rename', 'skip', 'overwrite', 'fail']).default('rename'))
+    .addOption(choiceOption('--on-conflict <policy>', 'when the target name exists: rename (to "name (1).ext"), skip, overwrite or fail', ['rename', 'skip', 'overwrite', 'fail'], 'skip').default('rename'))
     .option('--dry-run', 'show what would be fetched and where; fetch nothing')
     .option('--no-space-check', 'do not refuse when the free disk space looks too small')
     .option('--exec <command>', 'run this shell command after each downloaded file, with its path in $DIRECTLINK_FILE')
@@ -51,11 +51,10 @@ export function getCommand(ctx: Context, runtime: Runtime): Command {
       'after',
       `
 Examples:
-  $ directlink get                                   # pick files on a terminal
-  $ directlink get --all -o ~/edi/inbox              # everything, e.g. from cron
-  $ directlink get 'NF-*.xml' --newer-than 1d --on-conflict skip
+  $ directlink get                                   # pick files (space, a, i, / filter, enter)
+  $ directlink get --all -o ~/edi/inbox --exec 'gzip -k "$DIRECTLINK_FILE"'
+  $ directlink get 'NF-*.xml' --newer-than 1d --on-conflict skip --dry-run
   $ directlink get --backup --id 42 --id 43          # fetch again from the backup area
-  $ directlink get --all --exec 'gzip -k "$DIRECTLINK_FILE"'
 
 Partial downloads are kept as .NAME.directlink-part with a small .json record; the next
 get in the same directory finishes them from the backup area before anything else.`,
@@ -118,15 +117,8 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
 
     let chosen = selectFiles(fresh, selection);
     reportUnmatched(io, fresh, selection);
-    if (wantsPicker) {
-      const { createPrompter } = await import('../ui/prompt.js');
-      const prompter = createPrompter(io, { signal: ctx.signal });
-      chosen = await prompter.pickFiles(chosen, { message: `Select files to download from the ${area === 'inbox' ? "user's" : 'backup'} area` });
-      if (chosen.length === 0 && recovery.recovered.length === 0) {
-        io.info('Nothing selected.');
-        return;
-      }
-    }
+    const candidates = chosen.length;
+    if (wantsPicker && candidates > 0) chosen = await pickFiles(ctx, io, chosen, area);
     // A file being recovered is not downloaded a second time as new work.
     const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
     chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
@@ -139,7 +131,7 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
       recovered: recovery.recovered,
     });
     if (plan.items.length === 0) {
-      if (!options.json) io.info(fresh.length === 0 ? `No files waiting in the ${area === 'inbox' ? "user's" : 'backup'} area.` : 'No files match.');
+      if (!options.json) io.info(fresh.length === 0 ? `No files waiting in the ${areaName(area)} area.` : candidates > 0 ? 'Nothing selected: nothing was downloaded.' : 'No files match.');
       else io.out(toJsonText({ downloaded: [], skipped: [], failed: [] }));
       return;
     }
@@ -147,14 +139,20 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
 
     const result = await transfer(ctx, io, session, plan, options);
     printResult(io, result, options);
-    const execFailures = result.execFailures;
-    if (result.failed.length > 0 || execFailures > 0) {
+    // A file whose hook failed is still downloaded (complete, under its final name), but the
+    // run did not do everything asked: exit 1, naming the files so a script can act on them.
+    const execFailed = result.downloaded.filter((entry) => result.execStatus.has(entry.path) && result.execStatus.get(entry.path) !== 0);
+    if (result.failed.length > 0 || execFailed.length > 0) {
       const parts = [];
       if (result.failed.length > 0) parts.push(`${result.failed.length} of ${plan.items.length} files failed`);
-      if (execFailures > 0) parts.push(`--exec failed for ${execFailures} file${execFailures === 1 ? '' : 's'}`);
+      if (execFailed.length > 0) {
+        const shown = execFailed.slice(0, 3).map((entry) => `${entry.name} (${describeStatus(result.execStatus.get(entry.path) ?? null)})`);
+        if (execFailed.length > shown.length) shown.push(`${execFailed.length - shown.length} more`);
+        parts.push(`--exec failed for ${execFailed.length} file${execFailed.length === 1 ? '' : 's'}: ${shown.join(', ')}`);
+      }
       // Every file failed alike (server down, credentials refused): exit 4 or 3, not 1.
       const { failureErrorFor } = await import('../transfer/engine.js');
-      const RunFailure = execFailures > 0 ? PartialFailureError : failureErrorFor(result);
+      const RunFailure = execFailed.length > 0 ? PartialFailureError : failureErrorFor(result);
       throw new RunFailure(`${parts.join('; ')}.`, result.failed.length > 0 ? { hint: 'Run the same command again: partial files are finished from the backup area.' } : undefined);
     }
   } finally {
@@ -164,7 +162,26 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
 }
 
 interface RunResult extends TransferResult {
-  readonly execFailures: number;
+  /** --exec: the hook's exit status per downloaded path (null: killed by a signal). */
+  readonly execStatus: ReadonlyMap<string, number | null>;
+}
+
+function areaName(area: 'inbox' | 'backup'): string {
+  return area === 'inbox' ? "user's" : 'backup';
+}
+
+/**
+ * The interactive picker over `files` (the patterns and filters already applied). Esc or
+ * Ctrl-C in the picker is a cancel: exit 130 before any download request.
+ */
+async function pickFiles(ctx: Context, io: IO, files: RemoteFile[], area: 'inbox' | 'backup'): Promise<RemoteFile[]> {
+  const { createPrompter } = await import('../ui/prompt.js');
+  try {
+    return await createPrompter(io, { signal: ctx.signal }).pickFiles(files, { message: `Select files to download from the ${areaName(area)} area` });
+  } catch (error) {
+    if (error instanceof InterruptedError && !ctx.signal.aborted) throw new InterruptedError('Cancelled: nothing was downloaded.', { cause: error });
+    throw error;
+  }
 }
 
 async function transfer(ctx: Context, io: IO, session: Session, plan: Plan, options: GetOptions): Promise<RunResult> {
@@ -189,26 +206,31 @@ async function transfer(ctx: Context, io: IO, session: Session, plan: Plan, opti
   } finally {
     reporter.stop();
   }
-  const execFailures = exec ? await exec.settle() : 0;
+  const execStatus = exec ? await exec.settle() : new Map<string, number | null>();
   if (ctx.signal.aborted) throw new InterruptedError('Interrupted: partial downloads are kept and the next `directlink get` finishes them.');
   if (!options.json && !options.quiet) {
     const { formatSummary } = await import('../ui/progress.js');
     io.err(formatSummary(result, ctx.now() - started));
   }
-  return { ...result, execFailures };
+  return { ...result, execStatus };
 }
 
 /** Runs --exec hooks one at a time, in the order files complete, without holding up downloads. */
-function execQueue(ctx: Context, io: IO, log: (line: string) => void, command: string): { add(path: string, name: string): void; settle(): Promise<number> } {
+function execQueue(
+  ctx: Context,
+  io: IO,
+  log: (line: string) => void,
+  command: string,
+): { add(path: string, name: string): void; settle(): Promise<Map<string, number | null>> } {
   let chain = Promise.resolve();
-  let failures = 0;
+  const statuses = new Map<string, number | null>();
   return {
     add(path, name) {
       chain = chain.then(async () => {
         const status = await runExecHook(command, path, { env: ctx.env, cwd: ctx.cwd, output: (text) => io.stderr.write(text), signal: ctx.signal });
+        statuses.set(path, status);
         if (status !== 0) {
-          failures++;
-          log(`exec failed for ${escapeForTerminal(name)}: ${status === null ? 'killed' : `exit ${status}`}`);
+          log(`exec failed for ${escapeForTerminal(name)}: ${describeStatus(status)}`);
         } else if (io.isVerbose) {
           log(`exec ok for ${escapeForTerminal(name)}`);
         }
@@ -216,14 +238,36 @@ function execQueue(ctx: Context, io: IO, log: (line: string) => void, command: s
     },
     async settle() {
       await chain;
-      return failures;
+      return statuses;
     },
   };
 }
 
+function describeStatus(status: number | null): string {
+  return status === null ? 'killed by a signal' : `exit ${status}`;
+}
+
+/**
+ * `get --json`: the documented schema (README, "JSON output"), spelled out key by key so a
+ * field added to the engine's result never leaks into what scripts parse.
+ */
 function printResult(io: IO, result: RunResult, options: GetOptions): void {
   if (!options.json) return;
-  io.out(toJsonText({ downloaded: result.downloaded, skipped: result.skipped, failed: result.failed }));
+  io.out(
+    toJsonText({
+      downloaded: result.downloaded.map(({ id, name, path, size, area, recovered }) => ({
+        id,
+        name,
+        path,
+        size,
+        area,
+        recovered,
+        ...(options.exec ? { execStatus: result.execStatus.get(path) ?? null } : {}),
+      })),
+      skipped: result.skipped.map(({ id, name, path, size, reason }) => ({ id, name, path, size, reason })),
+      failed: result.failed.map(({ id, name, path, size, error, partialKept, kind }) => ({ id, name, path, size, error, partialKept, kind: kind ?? 'other' })),
+    }),
+  );
 }
 
 function reportUnmatched(io: IO, files: RemoteFile[], selection: ReturnType<typeof toSelection>): void {
@@ -243,10 +287,7 @@ async function dryRun(ctx: Context, io: IO, patterns: string[], options: GetOpti
     const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await session.client.listAll('backup', { signal: ctx.signal }), fresh) : { recovered: [], missing: [] };
     let chosen = selectFiles(fresh, selection);
     reportUnmatched(io, fresh, selection);
-    if (options.pick || (!options.all && !hasSelectors(selection))) {
-      const { createPrompter } = await import('../ui/prompt.js');
-      chosen = await createPrompter(io, { signal: ctx.signal }).pickFiles(chosen);
-    }
+    if ((options.pick || (!options.all && !hasSelectors(selection))) && chosen.length > 0) chosen = await pickFiles(ctx, io, chosen, area);
     const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
     chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
     const existing = await listExistingNames(outputDir).catch(() => new Set<string>());
