@@ -17,15 +17,29 @@ function readVersion(): string {
 }
 
 const controller = new AbortController();
-let signals = 0;
+/**
+ * Other listeners may re-raise a signal they saw: conf's atomically (through when-exit) does
+ * `process.kill(process.pid, signal)` from its own handler. That echo arrives a loop turn
+ * after the real signal and must not count as the "second Ctrl-C" that exits at once, or
+ * Ctrl-C would skip the clean stop (lock release, message, exit code path).
+ */
+const ECHO_WINDOW_MS = 1000;
+let firstSignalAt: number | undefined;
+let echoesExpected = 0;
 const onSignal = (name: NodeJS.Signals): void => {
-  signals++;
-  if (signals > 1) {
-    // A second Ctrl-C means "now": the journal already makes every partial file resumable.
-    process.stderr.write('\u001b[?25h');
-    process.exit(EXIT.interrupted);
+  if (firstSignalAt === undefined) {
+    firstSignalAt = Date.now();
+    echoesExpected = process.listeners(name).filter((listener) => listener !== onSignal).length;
+    controller.abort(new Error(`received ${name}`));
+    return;
   }
-  controller.abort(new Error(`received ${name}`));
+  if (echoesExpected > 0 && Date.now() - firstSignalAt < ECHO_WINDOW_MS) {
+    echoesExpected--;
+    return;
+  }
+  // A second Ctrl-C means "now": the journal already makes every partial file resumable.
+  process.stderr.write('\u001b[?25h');
+  process.exit(EXIT.interrupted);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -1,0 +1,112 @@
+/**
+ * Issue 3, point 6: Ctrl-C, SIGTERM and kill -9 in the middle of a transfer. The built CLI is
+ * stopped while the server stalls a body (so the part file holds some bytes, never all), then
+ * run again: the file must come out complete, byte-identical, from the backup area.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/server.js';
+import { collect, runCli, startCli, tempDir } from '../support/cli.js';
+import { MiB, USER, cliEnv, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf, waitFor } from './resilience-support.js';
+
+let emulator: Emulator;
+let home: { path: string; cleanup(): void };
+let out: string;
+
+beforeEach(async () => {
+  emulator = await startEmulator();
+  home = tempDir('directlink-signals-');
+  out = join(home.path, 'out');
+});
+
+afterEach(async () => {
+  await emulator.close();
+  home.cleanup();
+});
+
+const SIZE = 8 * MiB;
+const STALL_AT = 3 * MiB;
+
+/** Starts `get --all` on a file whose body stalls after STALL_AT bytes; resolves once bytes are on disk. */
+async function startStalledGet(): Promise<{ file: ReturnType<Emulator['addFile']>; child: ReturnType<typeof startCli>; done: ReturnType<typeof collect> }> {
+  const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+  emulator.inject({ kind: 'stall', afterBytes: STALL_AT });
+  // A long --timeout: the stall must still be going on when the signal lands.
+  const child = startCli(['get', '-o', out, '--all', '--timeout', '60'], { home: home.path, env: cliEnv(emulator) });
+  const done = collect(child, { timeoutMs: 60_000 });
+  await waitFor(() => sizeOf(partOf(out, 'big.bin')) > 0, 'bytes in the part file', child);
+  return { file, child, done };
+}
+
+/** The next run finishes the file from backup with Range, byte-identical, and leaves nothing else. */
+async function expectRerunFinishes(file: ReturnType<Emulator['addFile']>): Promise<void> {
+  const kept = sizeOf(partOf(out, 'big.bin'));
+  const before = downloadRequests(emulator).length;
+  const rerun = await runCli(['get', '-o', out, '--all'], { home: home.path, env: cliEnv(emulator), timeoutMs: 60_000 });
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect(namesIn(out)).toEqual(['big.bin']);
+  expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
+  const resumed = downloadRequests(emulator).slice(before);
+  expect(resumed.map((r) => [r.path.replace(/^.*\/download\//, ''), r.headers.range, r.status])).toEqual([['file/backup', `bytes=${kept}-`, 206]]);
+}
+
+describe('signals', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} mid-transfer exits 130, keeps the part file and record, releases the lock; the next run finishes it`, async () => {
+      const { file, child, done } = await startStalledGet();
+      child.kill(signal);
+      const run = await done;
+      expect(run.code, run.stderr).toBe(130);
+      expect(run.stderr).toMatch(/Interrupted: partial downloads are kept/);
+      // Not on a terminal: no cursor codes, no carriage returns.
+      expect(run.stderr).not.toContain('\r');
+      expect(run.stderr).not.toContain('\u001b');
+      expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
+      const kept = sizeOf(partOf(out, 'big.bin'));
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThanOrEqual(STALL_AT);
+      expect(readJournalFile(journalOf(out, 'big.bin'))).toMatchObject({ id: file.id, name: 'big.bin', size: SIZE, modified: file.modified });
+      await expectRerunFinishes(file);
+    });
+  }
+
+  it('kill -9 mid-transfer leaves nothing under the final name; the next run takes over the stale lock and finishes it', async () => {
+    const { file, child, done } = await startStalledGet();
+    child.kill('SIGKILL');
+    const run = await done;
+    expect(run.signal).toBe('SIGKILL');
+    // The dead process's lock stays behind; nothing has the final name.
+    expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json', '.directlink.lock']);
+    expect(existsSync(join(out, 'big.bin'))).toBe(false);
+    await expectRerunFinishes(file);
+  });
+
+  it('Ctrl-C on a terminal restores the cursor and exits 130', async () => {
+    const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+    emulator.inject({ kind: 'stall', afterBytes: STALL_AT });
+    // `script` gives the CLI a pseudo-terminal, so it draws bars and hides the cursor.
+    const { spawn } = await import('node:child_process');
+    const { BIN, childEnv } = await import('../support/cli.js');
+    const command = `exec '${process.execPath}' '${BIN}' get -o '${out}' --all --timeout 60`;
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...childEnv(home.path, cliEnv(emulator)), TERM: 'xterm-256color', COLUMNS: '100', LINES: '30' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitFor(() => sizeOf(partOf(out, 'big.bin')) > 0 && screen.includes('big.bin'), 'a progress bar with bytes on disk', child);
+      // Ctrl-C as the terminal sends it: a byte on the pty, turned into SIGINT for its foreground job.
+      child.stdin.write('\u0003');
+      expect(await exited).toBe(130);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const hide = screen.lastIndexOf('\u001b[?25l');
+    const show = screen.lastIndexOf('\u001b[?25h');
+    expect(hide).toBeGreaterThanOrEqual(0);
+    expect(show).toBeGreaterThan(hide);
+    expect(screen).toMatch(/Interrupted/);
+    expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
+    await expectRerunFinishes(file);
+  });
+});
