@@ -44,6 +44,11 @@ const onSignal = (name: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 process.on('SIGHUP', onSignal);
+// A file-size limit (`ulimit -f`) must fail the write with EFBIG, which names the file and
+// keeps the part for the next run, not kill the process. Node ignores SIGXFSZ, but when-exit
+// (through conf's atomically) listens for it once and re-raises it; with no listener left the
+// default action, a kill, applies. A listener of our own keeps it caught.
+process.on('SIGXFSZ', () => undefined);
 
 const ctx: Context = {
   env: process.env,
