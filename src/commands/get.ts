@@ -187,8 +187,13 @@ async function pickFiles(ctx: Context, io: IO, files: RemoteFile[], area: 'inbox
 async function transfer(ctx: Context, io: IO, session: Session, plan: Plan, options: GetOptions): Promise<RunResult> {
   const { runTransfers } = await import('../transfer/engine.js');
   const { chooseReporterMode, createReporter } = await import('../ui/progress.js');
-  const reporter = createReporter(io, chooseReporterMode(io, { progress: options.progress !== false }), { cwd: ctx.cwd });
-  const exec = options.exec ? execQueue(ctx, io, reporter.log.bind(reporter), options.exec) : undefined;
+  const mode = chooseReporterMode(io, { progress: options.progress !== false });
+  const reporter = createReporter(io, mode, { cwd: ctx.cwd });
+  const log = reporter.log.bind(reporter);
+  // Under progress bars a hook's raw output would be drawn over by the next redraw: it goes
+  // above the bars, a whole line at a time. Elsewhere it passes through untouched.
+  const hookOutput = mode === 'bars' ? lineSplitter(log) : { write: (text: string) => void io.stderr.write(text), end: () => undefined };
+  const exec = options.exec ? execQueue(ctx, io, log, hookOutput, options.exec) : undefined;
   const started = ctx.now();
   let result: TransferResult;
   try {
@@ -220,6 +225,7 @@ function execQueue(
   ctx: Context,
   io: IO,
   log: (line: string) => void,
+  hookOutput: { write(text: string): void; end(): void },
   command: string,
 ): { add(path: string, name: string): void; settle(): Promise<Map<string, number | null>> } {
   let chain = Promise.resolve();
@@ -227,7 +233,8 @@ function execQueue(
   return {
     add(path, name) {
       chain = chain.then(async () => {
-        const status = await runExecHook(command, path, { env: ctx.env, cwd: ctx.cwd, output: (text) => io.stderr.write(text), signal: ctx.signal });
+        const status = await runExecHook(command, path, { env: ctx.env, cwd: ctx.cwd, output: (text) => hookOutput.write(text), signal: ctx.signal });
+        hookOutput.end();
         statuses.set(path, status);
         if (status !== 0) {
           log(`exec failed for ${escapeForTerminal(name)}: ${describeStatus(status)}`);
@@ -239,6 +246,25 @@ function execQueue(
     async settle() {
       await chain;
       return statuses;
+    },
+  };
+}
+
+/**
+ * Passes text on when `to` takes whole lines (the bars reporter's log): complete lines as
+ * they arrive, the unterminated rest at end(). Stdout and stderr of a hook share it.
+ */
+function lineSplitter(to: (text: string) => void): { write(text: string): void; end(): void } {
+  let pending = '';
+  return {
+    write(text) {
+      const parts = (pending + text).split('\n');
+      pending = parts.pop() ?? '';
+      for (const line of parts) to(line);
+    },
+    end() {
+      if (pending !== '') to(pending);
+      pending = '';
     },
   };
 }
