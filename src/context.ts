@@ -4,6 +4,8 @@
  * process globals behind the context's back.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { CommonOptions } from './session.js';
+import type { IO } from './ui/io.js';
 
 export interface Context {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -17,4 +19,11 @@ export interface Context {
   readonly pid: number;
   /** The program version, for --version and the User-Agent. */
   readonly version: string;
+}
+
+/** Lets a command hand program.ts the IO it built from its flags, so errors print through the same one. */
+export interface Runtime {
+  io: IO | undefined;
+  /** Builds (once) the IO for these flags. */
+  ioFor(options: CommonOptions): IO;
 }

@@ -8,17 +8,9 @@ import { getCommand } from './commands/get.js';
 import { listCommand } from './commands/list.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
-import type { Context } from './context.js';
+import type { Context, Runtime } from './context.js';
 import { DirectlinkError, EXIT, type ExitCode, describeError, exitCodeFor, isAbortError } from './errors.js';
-import type { CommonOptions } from './session.js';
 import { createIO, type IO } from './ui/io.js';
-
-/** Lets a command hand program.ts the IO it built from its flags, so errors use the same one. */
-export interface Runtime {
-  io: IO | undefined;
-  /** Builds (once) the IO for these flags. */
-  ioFor(options: CommonOptions): IO;
-}
 
 /** Runs the CLI with argv (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], ctx: Context): Promise<ExitCode> {

@@ -3,10 +3,9 @@
  * and where the config file is.
  */
 import { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { Context, Runtime } from '../context.js';
 import { resolveConnection } from '../config/settings.js';
 import { addOutputOptions } from '../options.js';
-import type { Runtime } from '../program.js';
 import { openStore, type CommonOptions } from '../session.js';
 import { toJsonText } from '../ui/render.js';
 

@@ -6,11 +6,10 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { RemoteFile } from '../api/types.js';
-import type { Context } from '../context.js';
+import type { Context, Runtime } from '../context.js';
 import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { runExecHook } from '../exec-hook.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, choiceOption, parseCount, type SelectionFlags } from '../options.js';
-import type { Runtime } from '../program.js';
 import { hasSelectors, toSelection } from '../selection.js';
 import { openSession, type CommonOptions, type Session } from '../session.js';
 import { matchUnfinished, prepareRecovery } from '../transfer/recovery.js';

@@ -3,9 +3,8 @@
  * area) as a table for people or JSON for scripts.
  */
 import { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { Context, Runtime } from '../context.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, type SelectionFlags } from '../options.js';
-import type { Runtime } from '../program.js';
 import { toSelection } from '../selection.js';
 import { openSession, type CommonOptions } from '../session.js';
 import { selectFiles } from '../transfer/select.js';

@@ -3,10 +3,9 @@
  * server, then store the profile (the password only with consent).
  */
 import { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { Context, Runtime } from '../context.js';
 import { UsageError } from '../errors.js';
 import { addConnectionOptions, addOutputOptions } from '../options.js';
-import type { Runtime } from '../program.js';
 import { openSession, openStore, readPasswordFromStdin, type CommonOptions } from '../session.js';
 
 export interface LoginOptions extends CommonOptions {

@@ -3,10 +3,9 @@
  * token of the profile. Server and user stay, so `login` can prefill them.
  */
 import { Command } from 'commander';
-import type { Context } from '../context.js';
+import type { Context, Runtime } from '../context.js';
 import { UsageError } from '../errors.js';
 import { addConnectionOptions, addOutputOptions } from '../options.js';
-import type { Runtime } from '../program.js';
 import { openSession, openStore, type CommonOptions } from '../session.js';
 
 export function logoutCommand(ctx: Context, runtime: Runtime): Command {
