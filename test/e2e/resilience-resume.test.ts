@@ -3,7 +3,7 @@
  * against the emulator: a transfer cut by the server leaves only the temporary file and its
  * record, and the next `get` finishes it from the backup area, byte-identical.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/server.js';
@@ -95,53 +95,5 @@ describe('a 20 MiB transfer dropped at 40%', () => {
     expect(namesIn(out)).toEqual(['again.bin']);
     expect(await sha256File(join(out, 'again.bin'))).toBe(emulator.sha256Of(USER, file.id));
     expect(downloadRequests(emulator).at(-1)?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
-  });
-});
-
-describe('recovery', () => {
-  /** Leaves `bytes` of a listed file as an interrupted download, as a killed run would. */
-  const plantPart = (name: string, bytes: Buffer, record: { id: number; size: number; modified: number; area: 'inbox' | 'backup' }): void => {
-    mkdirSync(out, { recursive: true });
-    writeFileSync(partOf(out, name), bytes);
-    writeFileSync(journalOf(out, name), `${JSON.stringify({ version: 1, name, targetName: name, startedAt: new Date().toISOString(), ...record })}\n`);
-  };
-
-  it('finishes a part file that already holds every byte when the server answers 416', async () => {
-    const file = emulator.addFile(USER, { name: 'done.bin', content: Buffer.alloc(4096, 7) });
-    emulator.moveToBackup(USER, file.id);
-    plantPart('done.bin', emulator.contentOf(USER, file.id), { id: file.id, size: 4096, modified: file.modified, area: 'inbox' });
-    const run = await get(['--all']);
-    expect(run.code, run.stderr).toBe(0);
-    expect(namesIn(out)).toEqual(['done.bin']);
-    expect(sizeOf(join(out, 'done.bin'))).toBe(4096);
-    expect(downloadRequests(emulator).map((r) => [r.headers.range, r.status])).toEqual([['bytes=4096-', 416]]);
-  });
-
-  it('picks the backup entry with the same modified time among same-name, same-size files', async () => {
-    const older = emulator.addFile(USER, { name: 'daily.csv', content: 'A'.repeat(1000), modified: Date.UTC(2026, 0, 1), area: 'backup' });
-    const ours = emulator.addFile(USER, { name: 'daily.csv', content: 'B'.repeat(1000), modified: Date.UTC(2026, 0, 2), area: 'backup' });
-    const newer = emulator.addFile(USER, { name: 'daily.csv', content: 'C'.repeat(1000), modified: Date.UTC(2026, 0, 3), area: 'backup' });
-    plantPart('daily.csv', Buffer.from('B'.repeat(400)), { id: 999, size: 1000, modified: ours.modified, area: 'inbox' });
-    const run = await get(['--all']);
-    expect(run.code, run.stderr).toBe(0);
-    expect(await sha256File(join(out, 'daily.csv'))).toBe(emulator.sha256Of(USER, ours.id));
-    expect(statSync(join(out, 'daily.csv')).mtimeMs).toBe(ours.modified);
-    expect([older.id, newer.id]).not.toContain(ours.id);
-    expect(downloadRequests(emulator).map((r) => r.headers.range)).toEqual(['bytes=400-']);
-  });
-
-  it('finishes interrupted work before new work, and keeps both', async () => {
-    const old = emulator.addFile(USER, { name: 'old.bin', generated: { size: MiB } });
-    emulator.inject({ kind: 'drop', afterBytes: 1000 });
-    expect((await get(['--all', '--retries', '0'])).code).toBe(4);
-    const fresh = emulator.addFile(USER, { name: 'new.bin', content: 'new' });
-    const before = downloadRequests(emulator).length;
-    const run = await get(['--all', '-c', '1']);
-    expect(run.code, run.stderr).toBe(0);
-    expect(namesIn(out)).toEqual(['new.bin', 'old.bin']);
-    expect(await sha256File(join(out, 'old.bin'))).toBe(emulator.sha256Of(USER, old.id));
-    expect(await sha256File(join(out, 'new.bin'))).toBe(emulator.sha256Of(USER, fresh.id));
-    // One at a time, so the order of requests is the order of the queue.
-    expect(downloadRequests(emulator).slice(before).map((r) => r.path.replace(/^.*\/download\//, ''))).toEqual(['file/backup', 'file']);
   });
 });

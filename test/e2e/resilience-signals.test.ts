@@ -82,6 +82,25 @@ describe('signals', () => {
     await expectRerunFinishes(file);
   });
 
+  it('kill -9 after the request was served but before any byte: the record written first lets the next run find it in backup', async () => {
+    const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+    emulator.inject({ kind: 'stall', afterBytes: 0 });
+    const child = startCli(['get', '-o', out, '--all', '--timeout', '60'], { home: home.path, env: cliEnv(emulator) });
+    const done = collect(child, { timeoutMs: 60_000 });
+    // Served (status set, the file moved to backup), and not one body byte sent.
+    await waitFor(() => downloadRequests(emulator).some((r) => r.status === 200), 'the download request to be served', child);
+    child.kill('SIGKILL');
+    await done;
+    expect(emulator.files(USER, 'inbox')).toEqual([]);
+    expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json', '.directlink.lock']);
+    expect(sizeOf(partOf(out, 'big.bin'))).toBe(0);
+    const rerun = await runCli(['get', '-o', out, '--all'], { home: home.path, env: cliEnv(emulator), timeoutMs: 60_000 });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(['big.bin']);
+    expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
+    expect(downloadRequests(emulator).at(-1)?.path).toMatch(/\/download\/file\/backup$/);
+  });
+
   it('Ctrl-C on a terminal restores the cursor and exits 130', async () => {
     const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
     emulator.inject({ kind: 'stall', afterBytes: STALL_AT });

@@ -43,10 +43,18 @@ export interface MalformedFault extends FaultBase { kind: 'malformed'; body: str
 export interface LinkExpiredFault extends FaultBase { kind: 'link-expired' }
 /** A bearer-authenticated request is refused with 401 as if its token had expired. */
 export interface TokenExpiredFault extends FaultBase { kind: 'token-expired' }
+/** Accept the request and never answer, not even the head, until the emulator closes. Any endpoint. */
+export interface HangFault extends FaultBase { kind: 'hang' }
+/**
+ * Answer a download that asks for `Range: bytes=N-` with 206 and a Content-Range (and body)
+ * starting at `start` (default 0) instead of N: a proxy or server that gets ranges wrong.
+ * Applies only to file requests carrying a Range header.
+ */
+export interface WrongRangeFault extends FaultBase { kind: 'wrong-range'; start?: number }
 
 export type Fault =
   | StatusFault | DropFault | StallFault | ShortBodyFault | LongBodyFault | ChunkedFault
-  | IgnorePageFault | MalformedFault | LinkExpiredFault | TokenExpiredFault;
+  | IgnorePageFault | MalformedFault | LinkExpiredFault | TokenExpiredFault | HangFault | WrongRangeFault;
 
 /** Faults that change how a successful body is sent (chosen when the body is about to go out). */
 export type BodyFault = DropFault | StallFault | ShortBodyFault | LongBodyFault | ChunkedFault;
@@ -61,6 +69,8 @@ export interface RequestFacts {
   fileName?: string | undefined;
   page?: number | undefined;
   isBearer: boolean;
+  /** Whether the request carries a Range header. */
+  hasRange?: boolean;
 }
 
 const isFileEndpoint = (e: Endpoint | undefined): boolean => e === 'file' || e === 'file-backup';
@@ -78,7 +88,10 @@ function applies(fault: Fault, facts: RequestFacts): boolean {
   switch (fault.kind) {
     case 'status':
     case 'malformed':
+    case 'hang':
       return facts.endpoint !== undefined;
+    case 'wrong-range':
+      return isFileEndpoint(facts.endpoint) && facts.hasRange === true;
     case 'ignore-page':
       return isListEndpoint(facts.endpoint);
     case 'link-expired':

@@ -157,6 +157,8 @@ interface Exchange {
   readonly url: URL;
   readonly entry: RequestLogEntry;
   readonly facts: RequestFacts;
+  /** A wrong-range fault taken for this request: where its 206 starts instead of the asked byte. */
+  wrongRangeStart?: number;
 }
 
 const ROUTES: Record<string, Endpoint> = {
@@ -447,7 +449,7 @@ class DirectLinkEmulator implements Emulator {
     }
     const endpoint = url.pathname.startsWith(BASE_PATH) ? ROUTES[url.pathname.slice(BASE_PATH.length)] : undefined;
     const routed = endpoint === 'token' && !this.tokenEndpoint ? undefined : endpoint;
-    const facts: RequestFacts = { endpoint: routed, isBearer: /^bearer /i.test(req.headers.authorization ?? '') };
+    const facts: RequestFacts = { endpoint: routed, isBearer: /^bearer /i.test(req.headers.authorization ?? ''), hasRange: req.headers.range !== undefined };
     const ex: Exchange = { req, res, url, entry, facts };
 
     if (routed === undefined) {
@@ -477,6 +479,14 @@ class DirectLinkEmulator implements Emulator {
           return this.sendJsonEx(ex, 401, errorEnvelope(401, this.now()));
         case 'ignore-page':
           facts.page = 0;
+          break;
+        case 'hang':
+          req.resume();
+          // Nothing, ever: close() destroys the socket, which ends this wait.
+          if (!res.destroyed) await new Promise<void>((resolve) => res.once('close', () => resolve()));
+          return;
+        case 'wrong-range':
+          ex.wrongRangeStart = fault.start ?? 0;
           break;
       }
     }
@@ -562,8 +572,9 @@ class DirectLinkEmulator implements Emulator {
       return this.sendRaw(ex, 416, 'invalid range: failed to overlap\n', 'text/plain; charset=utf-8', { 'Content-Range': `bytes */${size}` });
     }
     if (range !== undefined) {
-      headers['Content-Range'] = `bytes ${range.start}-${range.end - 1}/${size}`;
-      return this.sendBody(ex, 206, headers, record.source, range.start, range.end);
+      const start = ex.wrongRangeStart !== undefined ? Math.min(ex.wrongRangeStart, size - 1) : range.start;
+      headers['Content-Range'] = `bytes ${start}-${range.end - 1}/${size}`;
+      return this.sendBody(ex, 206, headers, record.source, start, range.end);
     }
     return this.sendBody(ex, 200, headers, record.source, 0, size);
   }
