@@ -80,6 +80,25 @@ describe('one run per directory', () => {
     expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
   });
 
+  it('two runs started at the same instant: exactly one gets the directory, the file is requested once', async () => {
+    const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: 2 * MiB } });
+    emulator.inject({ kind: 'stall', afterBytes: 64 * 1024 });
+    const args = ['get', '-o', out, '--all', '--timeout', '60'];
+    const children = [startCli(args, { home: home.path, env: cliEnv(emulator) }), startCli(args, { home: home.path, env: cliEnv(emulator) })];
+    const runs = children.map((child) => collect(child, { timeoutMs: 60_000 }));
+    const loser = await Promise.race(runs.map(async (run, index) => ({ index, run: await run })));
+    expect(loser.run.code, loser.run.stderr).toBe(5);
+    const winner = children[1 - loser.index];
+    expect(loser.run.stderr).toContain(`pid ${winner?.pid}`);
+    await waitFor(() => sizeOf(partOf(out, 'big.bin')) > 0, 'the winner to be downloading', winner);
+    winner?.kill('SIGINT');
+    expect((await runs[1 - loser.index])?.code).toBe(130);
+    expect(downloadRequests(emulator)).toHaveLength(1);
+    const rerun = await get(['--all']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
+  });
+
   it('takes over a stale lock left by a dead process', async () => {
     const file = emulator.addFile(USER, { name: 'a.txt', content: 'alpha' });
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
@@ -165,6 +184,27 @@ describe('checks before the first request', () => {
 });
 
 describe('a disk that fills up mid-file', () => {
+  it.skipIf(!canMount)('a disk already full: exit 1 naming the cause, and the file is never requested', async () => {
+    tinyDisk(256 * 1024);
+    // Fill every block: even the few bytes of a record or a lock no longer fit.
+    const filler = Buffer.alloc(4096, 1);
+    const { openSync, writeSync, closeSync } = await import('node:fs');
+    const fd = openSync(join(out, 'filler'), 'w');
+    try {
+      for (let i = 0; i < 1000; i++) writeSync(fd, filler);
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      closeSync(fd);
+    }
+    emulator.addFile(USER, { name: 'a.txt', content: 'alpha' });
+    const run = await get(['--all', '--no-space-check']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/no space left on (the )?device/);
+    expect(downloadRequests(emulator)).toEqual([]);
+    expect(emulator.files(USER, 'inbox')).toHaveLength(1);
+  });
+
   it.skipIf(!canMount)('ENOSPC: exit 1, the file and the cause named, part and record kept; the next run with room finishes it', async () => {
     tinyDisk(MiB);
     const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: 3 * MiB } });

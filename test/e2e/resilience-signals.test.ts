@@ -101,6 +101,52 @@ describe('signals', () => {
     expect(downloadRequests(emulator).at(-1)?.path).toMatch(/\/download\/file\/backup$/);
   });
 
+  it('SIGTERM with several transfers in flight keeps every part; files never requested stay in the inbox; the next run finishes all', async () => {
+    const files = emulator.addFiles(USER, Array.from({ length: 6 }, (_, i) => ({ name: `f${i}.bin`, generated: { size: 2 * MiB } })));
+    emulator.inject({ kind: 'stall', afterBytes: 64 * 1024, times: 6 });
+    const child = startCli(['get', '-o', out, '--all', '-c', '3', '--timeout', '60'], { home: home.path, env: cliEnv(emulator) });
+    const done = collect(child, { timeoutMs: 60_000 });
+    await waitFor(() => ['f0.bin', 'f1.bin', 'f2.bin'].every((name) => sizeOf(partOf(out, name)) > 0), 'three transfers with bytes on disk', child);
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(130);
+    const parts = namesIn(out).filter((name) => name.endsWith('.directlink-part'));
+    expect(parts).toEqual(['.f0.bin.directlink-part', '.f1.bin.directlink-part', '.f2.bin.directlink-part']);
+    expect(namesIn(out)).toHaveLength(6);
+    // Only what was requested left the inbox.
+    expect(emulator.files(USER, 'inbox').map((f) => f.name)).toEqual(['f3.bin', 'f4.bin', 'f5.bin']);
+
+    emulator.clearFaults();
+    const rerun = await runCli(['get', '-o', out, '--all'], { home: home.path, env: cliEnv(emulator), timeoutMs: 60_000 });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(namesIn(out)).toEqual(files.map((f) => f.name));
+    for (const file of files) expect(await sha256File(join(out, file.name))).toBe(emulator.sha256Of(USER, file.id));
+  });
+
+  it('SIGINT while waiting to retry ends the run at once with 130', async () => {
+    emulator.addFile(USER, { name: 'a.txt', content: 'alpha' });
+    emulator.inject({ kind: 'status', status: 503, times: Infinity, match: { endpoint: 'file' } });
+    const child = startCli(['get', '-o', out, '--all', '--retries', '50'], { home: home.path, env: cliEnv(emulator) });
+    const done = collect(child, { timeoutMs: 60_000 });
+    await waitFor(() => downloadRequests(emulator).length >= 2, 'a retry', child);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(namesIn(out).filter((name) => name === '.directlink.lock' || name === 'a.txt')).toEqual([]);
+  });
+
+  it('SIGINT while listing exits 130 before any download request, lock released', async () => {
+    emulator.addFile(USER, { name: 'a.txt', content: 'alpha' });
+    emulator.inject({ kind: 'hang', match: { endpoint: 'list' } });
+    const child = startCli(['get', '-o', out, '--all', '--timeout', '60'], { home: home.path, env: cliEnv(emulator) });
+    const done = collect(child, { timeoutMs: 60_000 });
+    await waitFor(() => emulator.requests.some((r) => r.path.endsWith('/download/list')), 'the listing', child);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(downloadRequests(emulator)).toEqual([]);
+    expect(namesIn(out)).toEqual([]);
+  });
+
   it('Ctrl-C on a terminal restores the cursor and exits 130', async () => {
     const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
     emulator.inject({ kind: 'stall', afterBytes: STALL_AT });
