@@ -89,6 +89,27 @@ describe('retries', () => {
   });
 });
 
+describe('one retry budget', () => {
+  it('does not retry a failed relisting again on top of the listing\'s own retries', async () => {
+    emulator.addFile(USER, { name: 'a.bin', generated: { size: MiB } });
+    emulator.inject({ kind: 'stall', afterBytes: 1000 });
+    const child = startCli(['get', '-o', out, '--all', '--retries', '2', '--timeout', '1'], { home: home.path, env: cliEnv(emulator) });
+    const done = collect(child, { timeoutMs: 60_000 });
+    await waitFor(() => downloadRequests(emulator).length > 0, 'the download request', child);
+    // From now on every listing fails: the stalled file can't be found again to resume it.
+    const listsBefore = emulator.requests.filter((r) => /\/download\/list/.test(r.path)).length;
+    emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'list' } });
+    const run = await done;
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/a\.bin: could not call \/download\/list: the server answered HTTP 500/);
+    // One relisting: at most its read-ahead window (4 pages) × (1 + 2 retries), not that again per outer retry.
+    const relists = emulator.requests.filter((r) => /\/download\/list/.test(r.path)).length - listsBefore;
+    expect(relists).toBeGreaterThan(0);
+    expect(relists).toBeLessThanOrEqual(4 * 3);
+    expect(namesIn(out)).toEqual(['.a.bin.directlink-part', '.a.bin.directlink-part.json']);
+  });
+});
+
 describe('many faults in one run', () => {
   it('finishes every file of a concurrent run hit by drops, a stall, a 500, a refused link and a short body', async () => {
     const files = emulator.addFiles(USER, Array.from({ length: 8 }, (_, i) => ({ name: `f${i}.bin`, generated: { size: MiB + i * 4099 } })));
