@@ -137,10 +137,10 @@ describe('download links', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
-  it('an HTML 502 instead of the bytes: the file is marked failed with one line', async () => {
+  it('an HTML 502 instead of the bytes: the file is marked failed with one line, exit 4 as every file failed for the server', async () => {
     emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'file' } });
     const run = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'out')], { home: home.path, env });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/^failed a\.txt: .*HTTP 502 \(an HTML page, perhaps from a proxy\)/m);
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });

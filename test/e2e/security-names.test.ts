@@ -147,13 +147,13 @@ describe('get with hostile names', () => {
     emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
     emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
     const plain = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'f1')], { home: home.path, env });
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(4);
     expectNoRawControl(plain);
     expect(plain.stderr).toContain('failed \\x1b[2J\\x1b[Hwiped.txt: ');
     expect(plain.stderr).toContain('\\x1b]8;;http://evil.example\\x1b\\link');
 
     const json = await runCli(['get', '--all', '--retries', '0', '--json', '-o', join(home.path, 'f2')], { home: home.path, env });
-    expect(json.code).toBe(1);
+    expect(json.code).toBe(4);
     expect(json.stderr).not.toMatch(RAW_CONTROL);
     const summary = JSON.parse(json.stdout) as Summary;
     expect(summary.failed.map((f) => f.name).sort()).toEqual([...names].sort());
@@ -168,7 +168,7 @@ describe('get with hostile names', () => {
     emulator.addFiles('demo', [{ name: 'evil\ndownloaded passwords.txt -> /etc/passwd (1 KiB)', content: 'x' }]);
     emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
     const run = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'nl')], { home: home.path, env });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(4);
     expect(run.stderr).not.toMatch(/^downloaded passwords/m);
     expect(run.stderr.trimEnd().split('\n').filter((l) => l.startsWith('failed '))).toHaveLength(1);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(4);

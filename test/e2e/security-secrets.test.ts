@@ -139,13 +139,13 @@ describe('--verbose traces and errors hold no secret', () => {
     emulator.addFiles('demo', [{ name: 'gone.txt', content: 'G' }]);
     emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
     const failed = await runCli(['get', '--all', '--retries', '0', '--verbose', '-o', join(home.path, 'out')], { home: home.path, env });
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(4);
     expect(failed.stderr).toMatch(/gone\.txt/);
     emulator.clearFaults();
     emulator.addFiles('demo', [{ name: 'expired.txt', content: 'E' }]);
     emulator.inject({ kind: 'link-expired', times: Infinity });
     const expired = await runCli(['get', 'expired.txt', '--retries', '0', '--json', '-o', join(home.path, 'out2')], { home: home.path, env });
-    expect(expired.code).toBe(1);
+    expect(expired.code).toBe(4);
     const summary = JSON.parse(expired.stdout) as { failed: { name: string; error: string }[] };
     expect(summary.failed[0]?.name).toBe('expired.txt');
     expectNoSecret(all(failed, expired), secretsSeen());
