@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
-import { downloadOne, findSameFile } from '../../src/transfer/download.js';
+import { downloadOne, findSameFile, relistWith, type Relist } from '../../src/transfer/download.js';
 import { partNameFor, journalNameFor } from '../../src/transfer/names.js';
 import { readJournal, partPathFor, journalPathFor } from '../../src/transfer/workdir.js';
 import type { RemoteFile } from '../../src/api/types.js';
@@ -189,6 +189,38 @@ describe('downloadOne: retries and failures', () => {
     expect((await stat(partPathFor(item.targetPath))).size).toBeGreaterThan(0);
     const journal = await readJournal(journalPathFor(item.targetPath));
     expect(journal.ok && journal.record.area).toBe('backup');
+  });
+
+  // The client shares one token renewal among callers, tied to the signal of the caller that
+  // started it: a finished listing cancelling its read-ahead pages can abort it under another.
+  it('lists again when a relisting is aborted by something other than the user', async () => {
+    world.emulator.addFile(USER, { name: 'a.bin', generated: { size: 64 * 1024 } });
+    world.emulator.inject({ kind: 'drop', afterBytes: 1000 });
+    const item = world.item(await world.listed('a.bin'));
+    const real = relistWith(world.client, world.controller.signal);
+    let calls = 0;
+    const relist: Relist = async (file, area) => {
+      if (calls++ === 0) throw new DOMException('This operation was aborted', 'AbortError');
+      return await real(file, area);
+    };
+    const outcome = await downloadOne(item, world.deps({ relist }));
+    expect(outcome).toEqual({ ok: true, path: item.targetPath, size: 64 * 1024 });
+    expect(calls).toBeGreaterThan(1);
+  });
+
+  it('does not retry a relisting that failed under the client\'s own retry policy', async () => {
+    world.emulator.addFile(USER, { name: 'a.bin', generated: { size: 64 * 1024 } });
+    // A stall keeps every byte sent so far: the part is not empty, so no other check lists.
+    world.emulator.inject({ kind: 'stall', afterBytes: 20_000 });
+    const item = world.item(await world.listed('a.bin'));
+    let calls = 0;
+    const relist: Relist = () => {
+      calls++;
+      return Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    };
+    const outcome = await downloadOne(item, world.deps({ relist, retries: 5, idleTimeoutMs: 300 }));
+    expect(outcome).toMatchObject({ ok: false, partialKept: true, kind: 'network' });
+    expect(calls).toBe(1);
   });
 });
 
