@@ -3,9 +3,10 @@
  * a terminal, plain lines for logs (no `\r`, no cursor movement), or nothing. The engine
  * counts; this file only measures rates and renders.
  */
+import { createRequire } from 'node:module';
 import { isAbsolute, relative } from 'node:path';
 import { Writable } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { TransferEvent, TransferResult } from '../transfer/types.js';
 import { isCI } from './io.js';
 import type { IO } from './io.js';
@@ -449,7 +450,10 @@ class BarsReporter implements Reporter {
   }
 
   private ensureMultibar(): cliProgress.MultiBar {
-    this.multibar ??= new cliProgress.MultiBar({
+    if (this.multibar !== undefined) return this.multibar;
+    // Loaded with the first bar: plain-line and silent runs (cron, --json) skip its start-up cost.
+    const { MultiBar } = createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+    this.multibar = new MultiBar({
       stream: barStream(this.io.stderr),
       fps: 10,
       hideCursor: true,
