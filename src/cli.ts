@@ -24,6 +24,7 @@ const controller = new AbortController();
  * Ctrl-C would skip the clean stop (lock release, message, exit code path).
  */
 const ECHO_WINDOW_MS = 1000;
+const STOP_GRACE_MS = 10_000;
 let firstSignalAt: number | undefined;
 let echoesExpected = 0;
 const onSignal = (name: NodeJS.Signals): void => {
@@ -31,6 +32,12 @@ const onSignal = (name: NodeJS.Signals): void => {
     firstSignalAt = Date.now();
     echoesExpected = process.listeners(name).filter((listener) => listener !== onSignal).length;
     controller.abort(new Error(`received ${name}`));
+    // A stop must not wait on something that ignores the abort (a hung file system call,
+    // say): after a grace period the journal has what the next run needs, so go.
+    setTimeout(() => {
+      process.stderr.write('\u001b[?25h');
+      process.exit(EXIT.interrupted);
+    }, STOP_GRACE_MS).unref();
     return;
   }
   if (echoesExpected > 0 && Date.now() - firstSignalAt < ECHO_WINDOW_MS) {

@@ -3,7 +3,9 @@
  * with a usage error that shows a valid example (exit 2).
  */
 import type { SelectionFlags } from './options.js';
-import { validatePattern, type SelectionOptions } from './transfer/select.js';
+import { unmatchedSelectors, validatePattern, type SelectionOptions } from './transfer/select.js';
+import type { RemoteFile } from './api/types.js';
+import type { IO } from './ui/io.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSize, parseTimeSpec } from './transfer/units.js';
 
 /** Pure: flags + patterns + now → what to select. */
@@ -26,4 +28,11 @@ export function toSelection(patterns: readonly string[], flags: SelectionFlags, 
 /** True when the flags pick files (patterns or ids); filters alone narrow "everything". */
 export function hasSelectors(selection: SelectionOptions): boolean {
   return selection.patterns.length > 0 || selection.ids.length > 0;
+}
+
+/** Warns about each pattern or id that matched no listed file (a typo should not pass silently). */
+export function reportUnmatched(io: IO, files: readonly RemoteFile[], selection: SelectionOptions): void {
+  const unmatched = unmatchedSelectors(files, selection);
+  for (const pattern of unmatched.patterns) io.warn(`No file matches "${pattern}".`);
+  for (const id of unmatched.ids) io.warn(`No file has id ${id}.`);
 }

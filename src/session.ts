@@ -51,7 +51,11 @@ export async function openStore(ctx: Context, io: IO): Promise<ProfileStore> {
   try {
     store = openProfileStore(configDirectory(ctx.env));
   } catch (error) {
-    throw new UsageError(`Failed to open the config file: ${describeError(error)}`, { cause: error });
+    const path = `${configDirectory(ctx.env)}/config.json`;
+    throw new UsageError(`Failed to open the config file ${path}: ${describeError(error)}`, {
+      cause: error,
+      hint: 'Fix or delete that file (then run `directlink login` again).',
+    });
   }
   for (const warning of store.permissionWarnings()) io.warn(warning);
   return store;
@@ -127,7 +131,8 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
 
 /** `sendsSecrets`: a password, a given token or a cached one (a bearer token is a credential too). */
 function warnAboutTransport(io: IO, baseUrl: URL, options: CommonOptions, sendsSecrets: boolean, isLoopbackHost: (host: string) => boolean): void {
-  if (options.insecure) {
+  // Certificates only exist on https://; on plain http the flag changes nothing to warn about.
+  if (options.insecure && baseUrl.protocol === 'https:') {
     io.warn('--insecure: TLS certificates are not verified; anyone on the network path can read and change this transfer.');
   }
   if (baseUrl.protocol === 'http:' && sendsSecrets && !isLoopbackHost(baseUrl.hostname)) {

@@ -287,12 +287,25 @@ class Client implements ApiClient {
 
   #basicAuthorization(): string {
     const { user, password } = this.#options.credentials;
-    if (!user || password === undefined) {
-      throw new AuthError('Failed to authenticate: no user and password are known for this server.', {
-        hint: 'Run `directlink login`, or set DIRECTLINK_USER and DIRECTLINK_PASSWORD.',
+    if (!user || password === undefined) throw this.#missingCredentials();
+    return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+  }
+
+  /** Says which credential is missing, and where it can come from. */
+  #missingCredentials(): AuthError {
+    const { user, token } = this.#options.credentials;
+    const origin = this.#options.baseUrl.origin;
+    if (token) {
+      return new AuthError('Failed to authenticate: the server refused the token, and no password is known to get a new one.', {
+        hint: 'Get a new token, or give a password: DIRECTLINK_PASSWORD, --password-stdin or `directlink login`.',
       });
     }
-    return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+    if (!user) {
+      return new AuthError(`Failed to authenticate: no user is known for ${origin}.`, { hint: 'Pass --user NAME, set DIRECTLINK_USER, or run `directlink login`.' });
+    }
+    return new AuthError(`Failed to authenticate as ${user}: no password is known for ${origin}.`, {
+      hint: 'Set DIRECTLINK_PASSWORD, pipe it with --password-stdin, or run `directlink login` (a stored password is only sent to the server it was stored for).',
+    });
   }
 
   /** Fetches a fresh token (one request shared by concurrent callers). Undefined: fell back to Basic. */
@@ -311,12 +324,7 @@ class Client implements ApiClient {
 
   async #requestToken(signal: AbortSignal | undefined): Promise<CachedToken> {
     const { user, password } = this.#options.credentials;
-    if (!user || password === undefined) {
-      throw new AuthError(
-        this.#options.credentials.token ? 'Failed to authenticate: the server refused the token, and no password is known to get a new one.' : 'Failed to authenticate: no user and password are known for this server.',
-        { hint: 'Run `directlink login`, or set DIRECTLINK_USER and DIRECTLINK_PASSWORD.' },
-      );
-    }
+    if (!user || password === undefined) throw this.#missingCredentials();
     const url = this.#apiUrl('/oauth2/token', {});
     const form = new URLSearchParams({ grant_type: 'password', username: user, password }).toString();
     const response = await this.#retry('get a token', () =>
@@ -377,7 +385,11 @@ class Client implements ApiClient {
     }
     if (response.status === 404) {
       response.body.resume();
-      throw new ServerError(`Failed to call ${path}: not found (HTTP 404) at ${this.#options.baseUrl.origin}; check that --server ends with the API base, e.g. /directlink/v1.`);
+      // The API answers every documented path; a 404 means the configured URL is wrong, which
+      // retrying later won't fix: a usage error (exit 2), not a server failure (exit 4).
+      throw new UsageError(`Failed to call ${path}: not found (HTTP 404) at ${this.#options.baseUrl.origin}${this.#options.baseUrl.pathname}.`, {
+        hint: 'Check the server URL: it should end with the API base, e.g. https://host/directlink/v1.',
+      });
     }
     if (response.status !== 200) {
       const detail = await readErrorDetail(response);
@@ -488,12 +500,16 @@ export function toNetworkError(error: unknown, url: URL, transport: TransportOpt
     case 'UND_ERR_CONNECT_TIMEOUT': reason = `no connection within ${Math.round(transport.connectTimeoutMs / 1000)} s`; break;
     case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': reason = `no answer for ${Math.round(transport.idleTimeoutMs / 1000)} s`; break;
     default:
-      if (code && CERT_CODES.test(code)) {
+      if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+        reason = 'the server did not answer in TLS';
+        hint = 'Is it a plain http:// server? Check the scheme of the server URL.';
+      } else if (code && CERT_CODES.test(code)) {
         reason = `the server's TLS certificate was not accepted (${code})`;
         hint = 'If the server uses a private CA, pass --cacert FILE (PEM) or set NODE_EXTRA_CA_CERTS.';
       } else {
         // Undici's own words may quote a URL (a proxy's, with its password): redact any.
-        reason = (error instanceof Error ? error.message : String(error)).replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (found) => redactUrl(found));
+        // OpenSSL's messages run over several lines of internals: the first says it.
+        reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim().replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (found) => redactUrl(found));
       }
   }
   return new NetworkError(`Failed to reach ${origin}${via}: ${reason}.`, { cause: error, code, ...(hint ? { hint } : {}) });

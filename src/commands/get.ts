@@ -10,10 +10,10 @@ import type { Context, Runtime } from '../context.js';
 import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { runExecHook } from '../exec-hook.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, choiceOption, parseCount, type SelectionFlags } from '../options.js';
-import { hasSelectors, toSelection } from '../selection.js';
+import { hasSelectors, reportUnmatched, toSelection } from '../selection.js';
 import { openSession, type CommonOptions, type Session } from '../session.js';
 import { matchUnfinished, prepareRecovery } from '../transfer/recovery.js';
-import { selectFiles, unmatchedSelectors } from '../transfer/select.js';
+import { selectFiles } from '../transfer/select.js';
 import type { ConflictPolicy, Plan, TransferResult } from '../transfer/types.js';
 import { planDownloads } from '../transfer/plan.js';
 import { acquireLock, checkFreeSpace, checkWritable, findUnfinished, listExistingNames, removeJournal } from '../transfer/workdir.js';
@@ -50,13 +50,13 @@ export function getCommand(ctx: Context, runtime: Runtime): Command {
       'after',
       `
 Examples:
-  $ directlink get                                   # pick files (space, a, i, / filter, enter)
+  $ directlink get                        # pick: space, a, i, / filter, enter
   $ directlink get --all -o ~/edi/inbox --exec 'gzip -k "$DIRECTLINK_FILE"'
   $ directlink get 'NF-*.xml' --newer-than 1d --on-conflict skip --dry-run
-  $ directlink get --backup --id 42 --id 43          # fetch again from the backup area
+  $ directlink get --backup --id 42 --id 43   # again, from the backup area
 
-Partial downloads are kept as .NAME.directlink-part with a small .json record; the next
-get in the same directory finishes them from the backup area before anything else.`,
+Partial downloads are kept as .NAME.directlink-part with a small .json record;
+the next get in the same directory finishes them from the backup area first.`,
     );
   addOutputOptions(addConnectionOptions(addSelectionOptions(command)));
   return command.action(async (patterns: string[], options: GetOptions) => {
@@ -77,6 +77,7 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
       { hint: 'Example: directlink get --all   or   directlink get "*.csv"' },
     );
   }
+  if (options.output === '') throw new UsageError('-o/--output needs a directory.', { hint: 'Example: directlink get --all -o ./inbox' });
   const outputDir = resolve(ctx.cwd, options.output ?? '.');
   const policy = options.onConflict ?? 'rename';
   const area = options.backup ? 'backup' : 'inbox';
@@ -114,8 +115,14 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
       io.warn(`Cannot finish ${lost.record.name}: it is no longer in the backup area (the server's retention may have expired). Its partial file ${lost.partPath} is kept; delete it and its .json record once you no longer need them.`);
     }
 
+    if (recovery.recovered.length > 0) {
+      const names = recovery.recovered.slice(0, 3).map((r) => r.file.name);
+      if (recovery.recovered.length > names.length) names.push(`${recovery.recovered.length - names.length} more`);
+      io.info(`Finishing ${recovery.recovered.length} interrupted download${recovery.recovered.length === 1 ? '' : 's'} first, from the backup area: ${names.join(', ')}.`);
+    }
     let chosen = selectFiles(fresh, selection);
-    reportUnmatched(io, fresh, selection);
+    // A pattern that matches a file being recovered did match something.
+    reportUnmatched(io, [...fresh, ...recovery.recovered.map((r) => r.file)], selection);
     const candidates = chosen.length;
     if (wantsPicker && candidates > 0) chosen = await pickFiles(ctx, io, chosen, area);
     // A file being recovered is not downloaded a second time as new work.
@@ -187,7 +194,9 @@ async function transfer(ctx: Context, io: IO, session: Session, plan: Plan, opti
   const { runTransfers } = await import('../transfer/engine.js');
   const { chooseReporterMode, createReporter } = await import('../ui/progress.js');
   const mode = chooseReporterMode(io, { progress: options.progress !== false });
-  const reporter = createReporter(io, mode, { cwd: ctx.cwd });
+  // Paths relative to the working directory read well at a terminal; a log (cron, whose
+  // working directory is often /) wants them absolute.
+  const reporter = createReporter(io, mode, mode === 'bars' ? { cwd: ctx.cwd } : {});
   const log = reporter.log.bind(reporter);
   // Under progress bars a hook's raw output would be drawn over by the next redraw: it goes
   // above the bars, a whole line at a time. Elsewhere it passes through untouched.
@@ -293,12 +302,6 @@ function printResult(io: IO, result: RunResult, options: GetOptions): void {
       failed: result.failed.map(({ id, name, path, size, error, partialKept, kind }) => ({ id, name, path, size, error, partialKept, kind: kind ?? 'other' })),
     }),
   );
-}
-
-function reportUnmatched(io: IO, files: RemoteFile[], selection: ReturnType<typeof toSelection>): void {
-  const unmatched = unmatchedSelectors(files, selection);
-  for (const pattern of unmatched.patterns) io.warn(`No file matches "${pattern}".`);
-  for (const id of unmatched.ids) io.warn(`No file has id ${id}.`);
 }
 
 /** --dry-run: list, select and plan exactly as a real run would, then print the plan. */

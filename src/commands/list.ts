@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import type { Context, Runtime } from '../context.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, type SelectionFlags } from '../options.js';
-import { toSelection } from '../selection.js';
+import { reportUnmatched, toSelection } from '../selection.js';
 import { openSession, type CommonOptions } from '../session.js';
 import { selectFiles } from '../transfer/select.js';
 import { renderFileTable, toJsonText, toListJson } from '../ui/render.js';
@@ -37,6 +37,7 @@ Examples:
     try {
       const files = await session.client.listAll(options.backup ? 'backup' : 'inbox', { signal: ctx.signal });
       const selected = selectFiles(files, selection);
+      reportUnmatched(io, files, selection);
       if (options.json) {
         io.out(toJsonText(toListJson(selected)));
         return;

@@ -22,10 +22,10 @@ export function loginCommand(ctx: Context, runtime: Runtime): Command {
       'after',
       `
 Examples:
-  $ directlink login                                    # asks for everything on a terminal
-  $ directlink login --server https://edi.bank.example/directlink/v1 --user ACME01
-  $ printf %s "$DL_PASSWORD" | directlink login --server "$URL" --user ACME01 --password-stdin --save-password
-  $ directlink login --profile test --server http://localhost:8080/directlink/v1 --user demo`,
+  $ directlink login                  # asks for everything on a terminal
+  $ directlink login --server https://edi.bank.example/directlink/v1 --user ACME
+  $ printf %s "$PW" | directlink login --user ACME --password-stdin
+  $ directlink login --profile test --server http://localhost:8080/directlink/v1`,
     );
   addOutputOptions(addConnectionOptions(command), { json: false });
   return command.action(async (options: LoginOptions) => {

@@ -23,8 +23,14 @@ Examples:
     const io = runtime.ioFor(options);
     const store = await openStore(ctx, io);
     const name = options.profile ?? ctx.env.DIRECTLINK_PROFILE ?? store.currentName;
-    if (name === undefined || !store.get(name)) {
-      throw new UsageError('Failed to log out: there is no stored profile.', { hint: 'Run `directlink config` to see the stored profiles.' });
+    if (name === undefined) {
+      throw new UsageError('Failed to log out: there is no stored profile.', { hint: 'Nothing is stored; `directlink login` creates a profile.' });
+    }
+    if (!store.get(name)) {
+      const known = store.names();
+      throw new UsageError(`Failed to log out: there is no profile "${name}".`, {
+        hint: known.length > 0 ? `Stored profiles: ${known.join(', ')}.` : 'Nothing is stored; `directlink login` creates a profile.',
+      });
     }
     try {
       const session = await openSession(ctx, io, { ...options, profile: name }, { store });

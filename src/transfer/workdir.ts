@@ -260,7 +260,7 @@ export async function checkWritable(outputDir: string): Promise<void> {
   const fail = (reason: string, cause?: unknown): LocalError =>
     new LocalError(`Failed to use output directory ${outputDir}: ${reason}.`, cause === undefined ? undefined : { cause });
   try {
-    await mkdir(outputDir, { recursive: true });
+    await makeDirectories(outputDir);
   } catch (error) {
     throw fail(reasonFor(error), error);
   }
@@ -277,6 +277,31 @@ export async function checkWritable(outputDir: string): Promise<void> {
     throw fail(reasonFor(error), error);
   }
   await unlink(probe).catch(() => undefined);
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's recursive mkdir loops forever on some pseudo file
+ * systems (`-o /proc/x`: ENOENT for the child, EEXIST for the parent, again and again).
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    const exists = await stat(current).then(
+      () => true,
+      (error: unknown) => {
+        if (codeOf(error) === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    if (exists || dirname(current) === current) break;
+    missing.unshift(current);
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((error: unknown) => {
+      // Another process creating the same directory at the same time is fine.
+      if (codeOf(error) !== 'EEXIST') throw error;
+    });
+  }
 }
 
 /**
