@@ -63,7 +63,7 @@ describe('timeouts', () => {
   it('gives up on a listing that never answers: exit 4, no download requested', async () => {
     emulator.addFile(USER, { name: 'a.txt', content: 'A' });
     emulator.inject({ kind: 'hang', times: Infinity, match: { endpoint: 'list' } });
-    const run = await get(['--all', '--timeout', '1', '--retries', '1']);
+    const run = await get(['--all', '--timeout', '1', '--retries', '0']);
     expect(run.code, run.stderr).toBe(4);
     expect(run.stderr).toMatch(/no answer for 1 s/);
     expect(downloadRequests(emulator)).toEqual([]);
@@ -78,7 +78,7 @@ describe('timeouts', () => {
   it.fails('gives up on a listing that stalls: exit 4, no download requested', async () => {
     emulator.addFile(USER, { name: 'a.txt', content: 'A' });
     emulator.inject({ kind: 'stall', afterBytes: 0, times: Infinity, match: { endpoint: 'list' } });
-    const run = await get(['--all', '--timeout', '1', '--retries', '1']);
+    const run = await get(['--all', '--timeout', '1', '--retries', '0']);
     expect(run.code, run.stderr).toBe(4);
     expect(run.stderr).toMatch(/no answer for 1 s|no data received/);
     expect(downloadRequests(emulator)).toEqual([]);
