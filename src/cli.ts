@@ -3,9 +3,16 @@
  * and sets the exit code. Everything else receives a Context.
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { Context } from './context.js';
 import { EXIT } from './errors.js';
 import { runCli } from './program.js';
+
+// undici parses HTTP with a WebAssembly build of llhttp, and V8 recompiles its hot functions
+// with TurboFan in the background partway through a run: about 30 MiB of peak RSS and 0.1 to
+// 0.3 s of CPU, for no measurable gain on our traffic (BENCHMARKS.md). A budget this large
+// keeps the baseline (Liftoff) code. Read when undici compiles llhttp, which is later.
+setFlagsFromString('--wasm-tiering-budget=2000000000');
 
 function readVersion(): string {
   try {
