@@ -49,6 +49,8 @@ export interface ApiClientOptions {
   readonly listWindow?: number;
   /** Hard cap on pages, so a server that never sends an empty page can't loop us forever. */
   readonly maxPages?: number;
+  /** The whole run's stop signal (Ctrl-C): ends requests shared by several callers. */
+  readonly runSignal?: AbortSignal;
 }
 
 export interface ApiClient extends DirectLinkApi {
@@ -311,11 +313,18 @@ class Client implements ApiClient {
   /** Fetches a fresh token (one request shared by concurrent callers). Undefined: fell back to Basic. */
   async #renewToken(signal: AbortSignal | undefined): Promise<CachedToken | undefined> {
     if (this.#mode !== 'bearer') return undefined;
-    this.#tokenRequest ??= this.#requestToken(signal).finally(() => {
-      this.#tokenRequest = undefined;
-    });
+    // Shared by every caller, so it must not die with the first caller's signal (a listing
+    // that finished and cancelled its read-ahead would fail everyone else's renewal); each
+    // caller stops waiting on its own signal instead.
+    if (!this.#tokenRequest) {
+      this.#tokenRequest = this.#requestToken(this.#options.runSignal).finally(() => {
+        this.#tokenRequest = undefined;
+      });
+      // Every caller may have stopped waiting: its failure must not go unhandled.
+      this.#tokenRequest.catch(() => undefined);
+    }
     try {
-      return await this.#tokenRequest;
+      return await untilAborted(this.#tokenRequest, signal);
     } catch (error) {
       if (error instanceof FallBackToBasic) return undefined;
       throw error;
@@ -359,15 +368,31 @@ class Client implements ApiClient {
   /** An authenticated JSON call; renews a bearer token once on 401, retried per policy. */
   async #apiJson(method: Method, path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<unknown> {
     const url = this.#apiUrl(path, query);
-    const response = await this.#retry(`${method} ${path}`, async () => {
+    const { response, text } = await this.#retry(`${method} ${path}`, async () => {
       const first = await this.#sendAuthorized(method, url, signal);
-      if (first.status !== 401 || this.#mode !== 'bearer') return first;
-      await readErrorDetail(first);
-      // A 401 to a bearer token means it expired or was revoked: renew once and repeat.
-      if (this.#options.credentials.token && !this.#explicitTokenRefused) this.#explicitTokenRefused = true;
-      this.#token = undefined;
-      this.#options.tokenCache?.save(undefined);
-      return await this.#sendAuthorized(method, url, signal);
+      let answer = first.response;
+      if (answer.status === 401 && this.#mode === 'bearer') {
+        await readErrorDetail(answer);
+        // A 401 to a bearer token means it expired or was revoked: renew once and repeat.
+        // Only if it is still the current token: with parallel requests, another caller may
+        // have renewed it already, and dropping the fresh one would renew twice.
+        if (this.#options.credentials.token && first.authorization === `Bearer ${this.#options.credentials.token}`) this.#explicitTokenRefused = true;
+        if (this.#token && first.authorization === `Bearer ${this.#token.value}`) {
+          this.#token = undefined;
+          this.#options.tokenCache?.save(undefined);
+        }
+        answer = (await this.#sendAuthorized(method, url, signal)).response;
+      }
+      if (answer.status !== 200) return { response: answer, text: undefined };
+      // The body is read under the retry policy too: a listing cut or stalled half-way is as
+      // transient as one that never started.
+      try {
+        return { response: answer, text: await readText(answer, path) };
+      } catch (error) {
+        if (isAbortError(error) && signal?.aborted) throw error;
+        if (error instanceof ServerError) throw error;
+        throw toTransportError(error, url, this.#options.transport);
+      }
     });
     const contentType = header(response.headers, 'content-type');
     if (response.status === 401 || response.status === 403) {
@@ -395,13 +420,14 @@ class Client implements ApiClient {
       const detail = await readErrorDetail(response);
       throw new ApiError(`Failed to call ${path}: the server answered HTTP ${response.status}${detail ? ` (${detail})` : ''}.`, { status: response.status, endpoint: path });
     }
-    return parseJsonBody(await readText(response, path), { endpoint: path, status: response.status, contentType });
+    return parseJsonBody(text ?? '', { endpoint: path, status: response.status, contentType });
   }
 
-  async #sendAuthorized(method: Method, url: URL, signal: AbortSignal | undefined): Promise<RawResponse> {
+  async #sendAuthorized(method: Method, url: URL, signal: AbortSignal | undefined): Promise<{ response: RawResponse; authorization: string }> {
     const authorization = await this.#authorization(signal);
     // Documented as required even on GET: send it.
-    return this.#send(method, url, { authorization, 'content-type': 'application/json', accept: 'application/json' }, undefined, signal);
+    const response = await this.#send(method, url, { authorization, 'content-type': 'application/json', accept: 'application/json' }, undefined, signal);
+    return { response, authorization };
   }
 
   #apiUrl(path: string, query: Record<string, string>): URL {
@@ -439,6 +465,23 @@ class Client implements ApiClient {
 }
 
 class FallBackToBasic extends Error {}
+
+/** Waits for a shared promise, but gives up (with an AbortError) when this caller's signal fires. */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return await promise;
+  const abortError = (): DOMException => new DOMException('This operation was aborted', 'AbortError');
+  if (signal.aborted) throw abortError();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /**
  * Where a download redirect leads. Only http(s), and never from https down to http: the

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { RemoteFile } from '../api/types.js';
 import type { Context, Runtime } from '../context.js';
-import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { AuthError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { runExecHook } from '../exec-hook.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, choiceOption, parseCount, type SelectionFlags } from '../options.js';
 import { hasSelectors, reportUnmatched, toSelection } from '../selection.js';
@@ -159,7 +159,13 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
       // Every file failed alike (server down, credentials refused): exit 4 or 3, not 1.
       const { failureErrorFor } = await import('../transfer/engine.js');
       const RunFailure = execFailed.length > 0 ? PartialFailureError : failureErrorFor(result);
-      throw new RunFailure(`${parts.join('; ')}.`, result.failed.length > 0 ? { hint: 'Run the same command again: partial files are finished from the backup area.' } : undefined);
+      const hint =
+        RunFailure === AuthError
+          ? 'Check the credentials (`directlink login`), then run the same command again.'
+          : result.failed.length > 0
+            ? 'Run the same command again: partial files are finished from the backup area.'
+            : undefined;
+      throw new RunFailure(`${parts.join('; ')}.`, hint === undefined ? undefined : { hint });
     }
   } finally {
     await session?.close();

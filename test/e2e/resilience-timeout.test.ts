@@ -69,13 +69,7 @@ describe('timeouts', () => {
     expect(downloadRequests(emulator)).toEqual([]);
   });
 
-  // KNOWN BUG (src/api/client.ts, not in this helper's files): #apiJson reads the JSON body
-  // (readText) outside the retry runner and without toTransportError, so a listing whose body
-  // stalls (UND_ERR_BODY_TIMEOUT) or is cut (UND_ERR_SOCKET) is neither retried nor turned into
-  // a NetworkError: "Unexpected failure: Body Timeout Error … a bug", exit 1. Fix: read the
-  // body inside the #retry closure and map its errors with toTransportError.
-  // Flip `it.fails` to `it` once fixed.
-  it.fails('gives up on a listing that stalls: exit 4, no download requested', async () => {
+  it('gives up on a listing that stalls: exit 4, no download requested', async () => {
     emulator.addFile(USER, { name: 'a.txt', content: 'A' });
     emulator.inject({ kind: 'stall', afterBytes: 0, times: Infinity, match: { endpoint: 'list' } });
     const run = await get(['--all', '--timeout', '1', '--retries', '0']);

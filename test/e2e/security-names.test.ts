@@ -163,7 +163,6 @@ describe('get with hostile names', () => {
   // error text ("Failed to download <name>: …") and ui/progress.ts renders event.error with
   // escapeMessage, which keeps "\n" — so a name with a newline forges a line of its own.
   // Fix: render event.error (and event.reason) with escapeForTerminal in both reporters.
-  // Flip `it.fails` to `it` once fixed.
   it('a newline in a failing name does not forge a line of its own', async () => {
     emulator.addFiles('demo', [{ name: 'evil\ndownloaded passwords.txt -> /etc/passwd (1 KiB)', content: 'x' }]);
     emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
@@ -242,7 +241,6 @@ describe('list with hostile names', () => {
   // "\u009b" with the same parsed value. Fix: one `toJsonText()` in ui/render.ts that replaces
   // [\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff] (and lone
   // surrogates) in JSON.stringify's output by \uXXXX, used for every --json output.
-  // Flip `it.fails` to `it` once fixed.
   it('--json writes C1 controls and bidi overrides as \\u escapes, the parsed strings exact', async () => {
     const names = ['csi-\u009b2J.txt', 'bidi-\u202etxt.exe'];
     emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
