@@ -33,6 +33,13 @@ export interface DownloadDeps {
   readonly idleTimeoutMs?: number;
   /** Clock for the journal's `startedAt`. */
   readonly now?: () => number;
+  /**
+   * Called every 16 MiB received. Spent socket buffers live outside V8's heap, and V8 only
+   * collects them once ~64 MiB have piled up; a young-generation collection here keeps peak
+   * memory flat and low (BENCHMARKS.md). Default: `globalThis.gc` when the process exposed
+   * it (cli.ts does), else nothing.
+   */
+  readonly reclaimMemory?: () => void;
 }
 
 export type DownloadOutcome =
@@ -52,6 +59,9 @@ const WRITE_BUFFER = 1 << 20;
 
 /** Bytes received between two background flushes to disk. */
 const FLUSH_EVERY = 32 << 20;
+
+/** Bytes received between two calls of `reclaimMemory`. */
+const RECLAIM_EVERY = 16 << 20;
 
 /** A symlink planted under the temporary name must not redirect our writes (0 where unsupported). */
 const NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
@@ -338,10 +348,16 @@ class Transfer {
     let flushing: Promise<void> | undefined;
     let flushError: Error | undefined;
     let received = 0;
+    const reclaim = this.#deps.reclaimMemory ?? reclaimWithExposedGc;
+    let reclaimedAt = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         received += chunk.length;
         watch.touch();
+        if (received - reclaimedAt >= RECLAIM_EVERY) {
+          reclaimedAt = received;
+          reclaim();
+        }
         if (received > limit) {
           // Not one byte past the listed size reaches the disk.
           callback(new BodyError(`Failed to download ${name}: the server sent more than the listed ${size} bytes.`, { reason: 'long-body', restart: true }));
@@ -539,6 +555,11 @@ class IdleWatch {
     // The body may not listen to the request's signal once headers are in: end it ourselves.
     if (this.#body !== undefined) discard(this.#body, reason instanceof Error ? reason : new Error(String(reason)));
   }
+}
+
+/** A young-generation collection, when the process exposed V8's `gc` (cli.ts does); otherwise nothing. */
+function reclaimWithExposedGc(): void {
+  (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
 }
 
 /** Ends a response body we won't read. undici emits an 'error' on destroy: nobody must hear it as a crash. */
