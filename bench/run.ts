@@ -179,7 +179,7 @@ const rss = (runs: readonly Measured[]): number => median(runs.map((r) => r.maxR
 const maxRss = (runs: readonly Measured[]): number => Math.max(...runs.map((r) => r.maxRssKiB));
 
 const fmt = {
-  s: (ms: number): string => `${(ms / 1000).toFixed(2)} s`,
+  s: (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(2)} s`),
   ms: (ms: number): string => `${ms.toFixed(ms < 10 ? 1 : 0)} ms`,
   rate: (bytes: number, ms: number): string => `${(bytes / MiB / (ms / 1000)).toFixed(0)} MiB/s`,
   mib: (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`,
