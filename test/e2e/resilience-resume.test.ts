@@ -5,28 +5,11 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/server.js';
-import { runCli, tempDir } from '../support/cli.js';
-import { MiB, USER, cliEnv, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf } from './resilience-support.js';
+import { describe, expect, it } from 'vitest';
+import { MiB, USER, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf, useResilienceWorld } from './resilience-support.js';
 
-let emulator: Emulator;
-let home: { path: string; cleanup(): void };
-let out: string;
+const w = useResilienceWorld('directlink-resume-');
 
-beforeEach(async () => {
-  emulator = await startEmulator();
-  home = tempDir('directlink-resume-');
-  out = join(home.path, 'out');
-});
-
-afterEach(async () => {
-  await emulator.close();
-  home.cleanup();
-});
-
-const get = (args: string[], extra: Record<string, string> = {}) =>
-  runCli(['get', '-o', out, ...args], { home: home.path, env: cliEnv(emulator, extra), timeoutMs: 60_000 });
 
 const SIZE = 20 * MiB;
 const CUT = Math.floor(SIZE * 0.4);
@@ -34,31 +17,31 @@ const CUT = Math.floor(SIZE * 0.4);
 describe('a 20 MiB transfer dropped at 40%', () => {
   for (const range of [true, false]) {
     it(`leaves no final name, exits non-zero, and the next run finishes it from backup (${range ? 'Range honoured' : 'server ignores Range'})`, async () => {
-      emulator.setRangeSupport(range);
-      const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
-      emulator.inject({ kind: 'drop', afterBytes: CUT });
+      w.emulator.setRangeSupport(range);
+      const file = w.emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+      w.emulator.inject({ kind: 'drop', afterBytes: CUT });
 
       // --retries 0: the drop must really end the run, not be resumed within it.
-      const first = await get(['--all', '--retries', '0']);
+      const first = await w.get(['--all', '--retries', '0']);
       expect(first.code, first.stderr).toBe(4);
       expect(first.stderr).toMatch(/big\.bin/);
-      expect(namesIn(out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
+      expect(namesIn(w.out)).toEqual(['.big.bin.directlink-part', '.big.bin.directlink-part.json']);
       // What survived is the bytes that reached the disk (the cut may lose some in flight), ready to resume.
-      const kept = sizeOf(partOf(out, 'big.bin'));
+      const kept = sizeOf(partOf(w.out, 'big.bin'));
       expect(kept).toBeGreaterThan(0);
       expect(kept).toBeLessThanOrEqual(CUT);
-      expect(readJournalFile(journalOf(out, 'big.bin'))).toMatchObject({ id: file.id, name: 'big.bin', size: SIZE, modified: file.modified, area: 'inbox', targetName: 'big.bin', startedAt: expect.any(String) as string });
+      expect(readJournalFile(journalOf(w.out, 'big.bin'))).toMatchObject({ id: file.id, name: 'big.bin', size: SIZE, modified: file.modified, area: 'inbox', targetName: 'big.bin', startedAt: expect.any(String) as string });
       // The server moved it to backup the moment it served the request.
-      expect(emulator.files(USER, 'inbox')).toEqual([]);
+      expect(w.emulator.files(USER, 'inbox')).toEqual([]);
 
-      const before = downloadRequests(emulator).length;
-      const second = await get(['--all']);
+      const before = downloadRequests(w.emulator).length;
+      const second = await w.get(['--all']);
       expect(second.code, second.stderr).toBe(0);
-      expect(namesIn(out)).toEqual(['big.bin']);
-      expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
-      expect(statSync(join(out, 'big.bin')).mtimeMs).toBe(file.modified);
+      expect(namesIn(w.out)).toEqual(['big.bin']);
+      expect(await sha256File(join(w.out, 'big.bin'))).toBe(w.emulator.sha256Of(USER, file.id));
+      expect(statSync(join(w.out, 'big.bin')).mtimeMs).toBe(file.modified);
 
-      const resumed = downloadRequests(emulator).slice(before);
+      const resumed = downloadRequests(w.emulator).slice(before);
       expect(resumed).toHaveLength(1);
       expect(resumed[0]?.path).toMatch(/\/download\/file\/backup$/);
       expect(resumed[0]?.headers.range).toBe(`bytes=${kept}-`);
@@ -68,13 +51,13 @@ describe('a 20 MiB transfer dropped at 40%', () => {
   }
 
   it('is resumed within the same run when retries are allowed', async () => {
-    const file = emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
-    emulator.inject({ kind: 'drop', afterBytes: CUT });
-    const run = await get(['--all']);
+    const file = w.emulator.addFile(USER, { name: 'big.bin', generated: { size: SIZE } });
+    w.emulator.inject({ kind: 'drop', afterBytes: CUT });
+    const run = await w.get(['--all']);
     expect(run.code, run.stderr).toBe(0);
-    expect(namesIn(out)).toEqual(['big.bin']);
-    expect(await sha256File(join(out, 'big.bin'))).toBe(emulator.sha256Of(USER, file.id));
-    const requests = downloadRequests(emulator).map((r) => [r.path.replace(/^.*\/download\//, ''), r.headers.range, r.status]);
+    expect(namesIn(w.out)).toEqual(['big.bin']);
+    expect(await sha256File(join(w.out, 'big.bin'))).toBe(w.emulator.sha256Of(USER, file.id));
+    const requests = downloadRequests(w.emulator).map((r) => [r.path.replace(/^.*\/download\//, ''), r.headers.range, r.status]);
     expect(requests).toEqual([['file', undefined, 200], ['file/backup', expect.stringMatching(/^bytes=\d+-$/), 206]]);
     const resumedAt = Number(/\d+/.exec(String(requests[1]?.[1]))?.[0]);
     expect(resumedAt).toBeGreaterThan(0);
@@ -82,18 +65,18 @@ describe('a 20 MiB transfer dropped at 40%', () => {
   });
 
   it('is finished by `get --backup` too, and an interrupted `get --backup` by a plain `get`', async () => {
-    const file = emulator.addFile(USER, { name: 'again.bin', generated: { size: 2 * MiB } });
-    emulator.moveToBackup(USER, file.id);
-    emulator.inject({ kind: 'drop', afterBytes: MiB });
-    const first = await get(['--backup', 'again.bin', '--retries', '0']);
+    const file = w.emulator.addFile(USER, { name: 'again.bin', generated: { size: 2 * MiB } });
+    w.emulator.moveToBackup(USER, file.id);
+    w.emulator.inject({ kind: 'drop', afterBytes: MiB });
+    const first = await w.get(['--backup', 'again.bin', '--retries', '0']);
     expect(first.code, first.stderr).toBe(4);
-    expect(readJournalFile(journalOf(out, 'again.bin'))).toMatchObject({ area: 'backup', size: 2 * MiB });
+    expect(readJournalFile(journalOf(w.out, 'again.bin'))).toMatchObject({ area: 'backup', size: 2 * MiB });
 
     // Nothing waits in the inbox: the run only finishes what it found.
-    const second = await get(['--all']);
+    const second = await w.get(['--all']);
     expect(second.code, second.stderr).toBe(0);
-    expect(namesIn(out)).toEqual(['again.bin']);
-    expect(await sha256File(join(out, 'again.bin'))).toBe(emulator.sha256Of(USER, file.id));
-    expect(downloadRequests(emulator).at(-1)?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(namesIn(w.out)).toEqual(['again.bin']);
+    expect(await sha256File(join(w.out, 'again.bin'))).toBe(w.emulator.sha256Of(USER, file.id));
+    expect(downloadRequests(w.emulator).at(-1)?.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
   });
 });
