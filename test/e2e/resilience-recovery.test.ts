@@ -6,9 +6,10 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MiB, USER, downloadRequests, journalOf, namesIn, partOf, sha256File, sizeOf, useResilienceWorld } from './resilience-support.js';
+import { MiB, USER, downloadRequests, journalOf, namesIn, partOf, sha256File, sizeOf } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-recovery-');
+const w = useCliWorld('directlink-recovery-');
 
 
 describe('Range answers that do not fit', () => {

@@ -6,9 +6,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MiB, USER, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf, useResilienceWorld } from './resilience-support.js';
+import { MiB, USER, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-resume-');
+const w = useCliWorld('directlink-resume-');
 
 
 const SIZE = 20 * MiB;

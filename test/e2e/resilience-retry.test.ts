@@ -6,9 +6,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, startCli } from '../support/cli.js';
-import { MiB, USER, cliEnv, downloadRequests, namesIn, partOf, sha256File, sizeOf, useResilienceWorld, waitFor } from './resilience-support.js';
+import { MiB, USER, cliEnv, downloadRequests, namesIn, partOf, sha256File, sizeOf, waitFor } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-retry-');
+const w = useCliWorld('directlink-retry-');
 
 
 const endpointOf = (path: string): string => path.replace(/^.*\/directlink\/v1\//, '');

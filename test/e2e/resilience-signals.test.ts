@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Emulator } from '../emulator/server.js';
 import { collect, runCli, startCli } from '../support/cli.js';
-import { MiB, USER, cliEnv, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf, useResilienceWorld, waitFor } from './resilience-support.js';
+import { MiB, USER, cliEnv, downloadRequests, journalOf, namesIn, partOf, readJournalFile, sha256File, sizeOf, waitFor } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-signals-');
+const w = useCliWorld('directlink-signals-');
 
 const SIZE = 8 * MiB;
 const STALL_AT = 3 * MiB;

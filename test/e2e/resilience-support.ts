@@ -6,9 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeEach } from 'vitest';
-import { startEmulator, type Emulator, type RequestLogEntry } from '../emulator/server.js';
-import { runCli, tempDir, type CliRun } from '../support/cli.js';
+import type { Emulator, RequestLogEntry } from '../emulator/server.js';
 
 export const USER = 'demo';
 export const MiB = 1024 * 1024;
@@ -67,27 +65,3 @@ export async function waitFor(condition: () => boolean, what: string, child?: Ch
   }
 }
 
-/** What each resilience test gets fresh: an emulator, a temp HOME and an output directory in it. */
-export interface ResilienceWorld {
-  emulator: Emulator;
-  home: { path: string; cleanup(): void };
-  out: string;
-  /** Runs `directlink get -o <out> ...args` against the emulator, as cron would. */
-  get(args: string[], extra?: Record<string, string>): Promise<CliRun>;
-}
-
-/** Registers the per-test setup and teardown; the returned object is refilled before each test. */
-export function useResilienceWorld(prefix: string): ResilienceWorld {
-  const world = {} as ResilienceWorld;
-  beforeEach(async () => {
-    world.emulator = await startEmulator();
-    world.home = tempDir(prefix);
-    world.out = join(world.home.path, 'out');
-    world.get = (args, extra = {}) => runCli(['get', '-o', world.out, ...args], { home: world.home.path, env: cliEnv(world.emulator, extra), timeoutMs: 60_000 });
-  });
-  afterEach(async () => {
-    await world.emulator.close();
-    world.home.cleanup();
-  });
-  return world;
-}

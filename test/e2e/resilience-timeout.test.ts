@@ -4,9 +4,10 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MiB, USER, downloadRequests, namesIn, sha256File, useResilienceWorld } from './resilience-support.js';
+import { MiB, USER, downloadRequests, namesIn, sha256File } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-timeout-');
+const w = useCliWorld('directlink-timeout-');
 
 
 const endpointOf = (path: string): string => path.replace(/^.*\/directlink\/v1\//, '');

@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, startCli } from '../support/cli.js';
-import { MiB, USER, cliEnv, downloadRequests, namesIn, sha256File, useResilienceWorld, waitFor } from './resilience-support.js';
+import { MiB, USER, cliEnv, downloadRequests, namesIn, sha256File, waitFor } from './resilience-support.js';
+import { useCliWorld } from '../support/world.js';
 
-const w = useResilienceWorld('directlink-token-');
+const w = useCliWorld('directlink-token-');
 
 describe('the bearer token', () => {
   it('is renewed when it expires during a multi-file run, and no file fails', async () => {

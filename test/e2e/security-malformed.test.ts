@@ -7,25 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/server.js';
-import { runCli, tempDir, type CliRun } from '../support/cli.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { useCliWorld } from '../support/world.js';
 import { RAW_CONTROL } from './security-support.js';
 
-let emulator: Emulator;
-let home: { path: string; cleanup(): void };
-let env: Record<string, string>;
+const w = useCliWorld();
 
-beforeEach(async () => {
-  emulator = await startEmulator();
-  home = tempDir();
-  env = { DIRECTLINK_SERVER: emulator.baseUrl, DIRECTLINK_USER: 'demo', DIRECTLINK_PASSWORD: 'demo-password' };
-  emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
-});
-
-afterEach(async () => {
-  await emulator.close();
-  home.cleanup();
+beforeEach(() => {
+  w.emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
 });
 
 /** Exactly one `error:` line, no stack, nothing on stdout. */
@@ -45,16 +35,16 @@ const file = (over: Record<string, unknown>): string =>
 describe('the listing', () => {
   it('an HTML 502 from a proxy: one line, exit 4, even after retries', async () => {
     // Page 0 only: the listing reads a few pages ahead, and they must not share the fault.
-    emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'list', page: 0 } });
-    const once = await runCli(['list', '--retries', '0'], { home: home.path, env });
+    w.emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'list', page: 0 } });
+    const once = await runCli(['list', '--retries', '0'], { home: w.home.path, env: w.env });
     expect(once.code).toBe(4);
     expectOneLine(once, /^error: Failed to call \/download\/list: the server answered HTTP 502 \(an HTML page, perhaps from a proxy\)\.$/);
 
-    emulator.inject({ kind: 'status', status: 502, body: 'html', times: 2, match: { endpoint: 'list', page: 0 } });
-    const retried = await runCli(['list', '--retries', '1', '--json'], { home: home.path, env });
+    w.emulator.inject({ kind: 'status', status: 502, body: 'html', times: 2, match: { endpoint: 'list', page: 0 } });
+    const retried = await runCli(['list', '--retries', '1', '--json'], { home: w.home.path, env: w.env });
     expect(retried.code).toBe(4);
     expectOneLine(retried, /HTTP 502 \(an HTML page/);
-    expect(emulator.pendingFaults()).toEqual([]);
+    expect(w.emulator.pendingFaults()).toEqual([]);
   });
 
   // The full table of shapes is in test/api/security-client.test.ts (in-process, fast);
@@ -68,8 +58,8 @@ describe('the listing', () => {
   ];
   for (const [what, fault, message] of cases) {
     it(`${what}: one line naming the endpoint, exit 4`, async () => {
-      emulator.inject({ kind: 'malformed', ...fault, match: { endpoint: 'list', page: 0 } });
-      const run = await runCli(['list', '--retries', '0'], { home: home.path, env });
+      w.emulator.inject({ kind: 'malformed', ...fault, match: { endpoint: 'list', page: 0 } });
+      const run = await runCli(['list', '--retries', '0'], { home: w.home.path, env: w.env });
       expect(run.code, run.stderr).toBe(4);
       expectOneLine(run, message);
     });
@@ -77,8 +67,8 @@ describe('the listing', () => {
 
   it('a hostile description is shown escaped and cut short', async () => {
     const description = `\u001b]0;pwned\u0007\u001b[2J\nerror: forged line\r\n${'x'.repeat(500)}`;
-    emulator.inject({ kind: 'malformed', status: 500, body: JSON.stringify({ status: 500, description }), match: { endpoint: 'list', page: 0 } });
-    const run = await runCli(['list', '--retries', '0'], { home: home.path, env });
+    w.emulator.inject({ kind: 'malformed', status: 500, body: JSON.stringify({ status: 500, description }), match: { endpoint: 'list', page: 0 } });
+    const run = await runCli(['list', '--retries', '0'], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expect(run.stderr).not.toMatch(RAW_CONTROL);
     expect(run.stderr).toContain('\\x1b]0;pwned\\x07\\x1b[2J error: forged line x');
@@ -87,25 +77,25 @@ describe('the listing', () => {
   });
 
   it('get stops before any download when the listing is malformed', async () => {
-    emulator.inject({ kind: 'malformed', body: file({ length: -1 }), match: { endpoint: 'list', page: 0 } });
-    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'out')], { home: home.path, env });
+    w.emulator.inject({ kind: 'malformed', body: file({ length: -1 }), match: { endpoint: 'list', page: 0 } });
+    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(w.home.path, 'out')], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expectOneLine(run, /has an invalid length \(-1\)/);
-    expect(emulator.requests.filter((r) => r.path.includes('/download/file'))).toHaveLength(0);
+    expect(w.emulator.requests.filter((r) => r.path.includes('/download/file'))).toHaveLength(0);
   });
 });
 
 describe('the token endpoint', () => {
   it('an HTML 200 instead of a token: one line, exit 4', async () => {
-    emulator.inject({ kind: 'malformed', body: '<!doctype html><title>SSO</title>', contentType: 'text/html', match: { endpoint: 'token' } });
-    const run = await runCli(['list', '--retries', '0'], { home: home.path, env });
+    w.emulator.inject({ kind: 'malformed', body: '<!doctype html><title>SSO</title>', contentType: 'text/html', match: { endpoint: 'token' } });
+    const run = await runCli(['list', '--retries', '0'], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expectOneLine(run, /\/oauth2\/token: the server sent an HTML page/);
   });
 
   it('an HTML 502 from a proxy in front of it: one line, exit 4', async () => {
-    emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'token' } });
-    const run = await runCli(['list', '--retries', '0'], { home: home.path, env });
+    w.emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'token' } });
+    const run = await runCli(['list', '--retries', '0'], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expectOneLine(run, /\/oauth2\/token: HTTP 502 \(an HTML page, perhaps from a proxy\)/);
   });
@@ -113,16 +103,16 @@ describe('the token endpoint', () => {
 
 describe('download links', () => {
   it('a link that is not a URL, or points at another path, fails only that file (exit 1)', async () => {
-    const [notUrl, otherPath, missing] = emulator.addFiles('demo', [
+    const [notUrl, otherPath, missing] = w.emulator.addFiles('demo', [
       { name: 'not-a-url.txt', content: 'N' },
       { name: 'other-path.txt', content: 'O' },
       { name: 'no-link.txt', content: 'M' },
     ]);
-    emulator.setFileOverrides('demo', notUrl!.id, { linkURL: 'not a url at all' });
-    emulator.setFileOverrides('demo', otherPath!.id, { linkURL: `${emulator.origin}/directlink/v1/auth/logout?k=x` });
-    emulator.setFileOverrides('demo', missing!.id, { linkURL: '' });
-    const out = join(home.path, 'out');
-    const run = await runCli(['get', '--all', '--retries', '0', '--json', '-o', out], { home: home.path, env });
+    w.emulator.setFileOverrides('demo', notUrl!.id, { linkURL: 'not a url at all' });
+    w.emulator.setFileOverrides('demo', otherPath!.id, { linkURL: `${w.emulator.origin}/directlink/v1/auth/logout?k=x` });
+    w.emulator.setFileOverrides('demo', missing!.id, { linkURL: '' });
+    const out = join(w.home.path, 'out');
+    const run = await runCli(['get', '--all', '--retries', '0', '--json', '-o', out], { home: w.home.path, env: w.env });
     expect(run.code).toBe(1);
     const summary = JSON.parse(run.stdout) as { downloaded: { name: string }[]; failed: { name: string; error: string }[] };
     expect(summary.downloaded.map((d) => d.name)).toEqual(['a.txt']);
@@ -132,14 +122,14 @@ describe('download links', () => {
     expect(errors['other-path.txt']).toMatch(/link to an unexpected path \(\/directlink\/v1\/auth\/logout, linkURL in \/download\/list\)/);
     expect(errors['no-link.txt']).toMatch(/link that is not a URL/);
     // Nothing was requested for the bad links: no request to /auth/logout, one download.
-    expect(emulator.requests.filter((r) => r.path.endsWith('/auth/logout'))).toHaveLength(0);
-    expect(emulator.requests.filter((r) => r.path.includes('/download/file'))).toHaveLength(1);
+    expect(w.emulator.requests.filter((r) => r.path.endsWith('/auth/logout'))).toHaveLength(0);
+    expect(w.emulator.requests.filter((r) => r.path.includes('/download/file'))).toHaveLength(1);
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('an HTML 502 instead of the bytes: the file is marked failed with one line, exit 4 as every file failed for the server', async () => {
-    emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'file' } });
-    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'out')], { home: home.path, env });
+    w.emulator.inject({ kind: 'status', status: 502, body: 'html', match: { endpoint: 'file' } });
+    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(w.home.path, 'out')], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/^failed a\.txt: .*HTTP 502 \(an HTML page, perhaps from a proxy\)/m);
     expect(run.stderr).not.toMatch(/^\s+at /m);

@@ -8,25 +8,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorFile } from '../emulator/server.js';
-import { BIN, childEnv, collect, runCli, tempDir, type CliRun } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { type EmulatorFile } from '../emulator/server.js';
+import { BIN, childEnv, collect, runCli, type CliRun } from '../support/cli.js';
+import { useCliWorld } from '../support/world.js';
 import { RAW_CONTROL } from './security-support.js';
 
-let emulator: Emulator;
-let home: { path: string; cleanup(): void };
-let env: Record<string, string>;
-
-beforeEach(async () => {
-  emulator = await startEmulator();
-  home = tempDir();
-  env = { DIRECTLINK_SERVER: emulator.baseUrl, DIRECTLINK_USER: 'demo', DIRECTLINK_PASSWORD: 'demo-password' };
-});
-
-afterEach(async () => {
-  await emulator.close();
-  home.cleanup();
-});
+const w = useCliWorld();
 
 const ESC = '\u001b';
 
@@ -64,8 +52,8 @@ function hostileNames(abs: string): string[] {
 }
 
 function addHostile(): { files: EmulatorFile[]; abs: string } {
-  const abs = join(home.path, 'absolute-target.txt');
-  const files = emulator.addFiles('demo', hostileNames(abs).map((name, i) => ({ name, content: `content #${i} of ${JSON.stringify(name)}\n` })));
+  const abs = join(w.home.path, 'absolute-target.txt');
+  const files = w.emulator.addFiles('demo', hostileNames(abs).map((name, i) => ({ name, content: `content #${i} of ${JSON.stringify(name)}\n` })));
   return { files, abs };
 }
 
@@ -87,8 +75,8 @@ interface Summary {
 describe('get with hostile names', () => {
   it('puts every file inside the output directory, under distinct names, byte-exact', async () => {
     const { files, abs } = addHostile();
-    const out = join(home.path, 'out');
-    const run = await runCli(['get', '--all', '--json', '-o', out], { home: home.path, env });
+    const out = join(w.home.path, 'out');
+    const run = await runCli(['get', '--all', '--json', '-o', out], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expectNoRawControl({ ...run, stdout: '' });
     const summary = JSON.parse(run.stdout) as Summary;
@@ -102,13 +90,13 @@ describe('get with hostile names', () => {
       // One segment below the output directory: no traversal, no absolute path, no subdirectory.
       expect(dirname(realpathSync(entry.path))).toBe(realOut);
       expect(Buffer.byteLength(entry.path.slice(out.length + 1))).toBeLessThanOrEqual(255);
-      expect(sha(readFileSync(entry.path))).toBe(emulator.sha256Of('demo', entry.id));
+      expect(sha(readFileSync(entry.path))).toBe(w.emulator.sha256Of('demo', entry.id));
     }
     // Exactly those files are there (no temp file, no lock), and nothing was written elsewhere.
     expect(readdirSync(out).sort()).toEqual(paths.map((p) => p.slice(out.length + 1)).sort());
     expect(existsSync(abs)).toBe(false);
-    expect(readdirSync(home.path).sort()).toEqual(['.config', 'out'].filter((n) => existsSync(join(home.path, n))).sort());
-    expect(existsSync(join(home.path, '..', 'escaped-up.txt'))).toBe(false);
+    expect(readdirSync(w.home.path).sort()).toEqual(['.config', 'out'].filter((n) => existsSync(join(w.home.path, n))).sort());
+    expect(existsSync(join(w.home.path, '..', 'escaped-up.txt'))).toBe(false);
 
     // --json keeps the exact server strings.
     expect(summary.downloaded.map((d) => d.name).sort()).toEqual(files.map((f) => f.name).sort());
@@ -116,7 +104,7 @@ describe('get with hostile names', () => {
 
   it('shows names escaped in the per-file lines and the summary', async () => {
     addHostile();
-    const run = await runCli(['get', '--all', '-o', join(home.path, 'plain')], { home: home.path, env });
+    const run = await runCli(['get', '--all', '-o', join(w.home.path, 'plain')], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expectNoRawControl(run);
     expect(run.stderr).toContain('\\x1b[31mred\\x1b[0m.txt');
@@ -129,8 +117,8 @@ describe('get with hostile names', () => {
 
   it('escapes names in --dry-run output and keeps them exact in --dry-run --json', async () => {
     const { files } = addHostile();
-    const human = await runCli(['get', '--all', '--dry-run', '-o', join(home.path, 'dry')], { home: home.path, env });
-    const json = await runCli(['get', '--all', '--dry-run', '--json', '-o', join(home.path, 'dry')], { home: home.path, env });
+    const human = await runCli(['get', '--all', '--dry-run', '-o', join(w.home.path, 'dry')], { home: w.home.path, env: w.env });
+    const json = await runCli(['get', '--all', '--dry-run', '--json', '-o', join(w.home.path, 'dry')], { home: w.home.path, env: w.env });
     expect(human.code, human.stderr).toBe(0);
     expect(json.code, json.stderr).toBe(0);
     expectNoRawControl(human);
@@ -139,20 +127,20 @@ describe('get with hostile names', () => {
     expect(plan.planned.map((p) => p.name).sort()).toEqual(files.map((f) => f.name).sort());
     expect(new Set(plan.planned.map((p) => p.path)).size).toBe(files.length);
     // A dry run downloads nothing and creates nothing.
-    expect(emulator.files('demo', 'inbox')).toHaveLength(files.length);
+    expect(w.emulator.files('demo', 'inbox')).toHaveLength(files.length);
   });
 
   it('escapes names in failure lines and error messages; --json keeps them exact', async () => {
     const names = [`${ESC}[2J${ESC}[Hwiped.txt`, `${ESC}]8;;http://evil.example${ESC}\\link${ESC}]8;;${ESC}\\.txt`];
-    emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
-    emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
-    const plain = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'f1')], { home: home.path, env });
+    w.emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
+    w.emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
+    const plain = await runCli(['get', '--all', '--retries', '0', '-o', join(w.home.path, 'f1')], { home: w.home.path, env: w.env });
     expect(plain.code).toBe(4);
     expectNoRawControl(plain);
     expect(plain.stderr).toContain('failed \\x1b[2J\\x1b[Hwiped.txt: ');
     expect(plain.stderr).toContain('\\x1b]8;;http://evil.example\\x1b\\link');
 
-    const json = await runCli(['get', '--all', '--retries', '0', '--json', '-o', join(home.path, 'f2')], { home: home.path, env });
+    const json = await runCli(['get', '--all', '--retries', '0', '--json', '-o', join(w.home.path, 'f2')], { home: w.home.path, env: w.env });
     expect(json.code).toBe(4);
     expect(json.stderr).not.toMatch(RAW_CONTROL);
     const summary = JSON.parse(json.stdout) as Summary;
@@ -164,9 +152,9 @@ describe('get with hostile names', () => {
   // escapeMessage, which keeps "\n" — so a name with a newline forges a line of its own.
   // Fix: render event.error (and event.reason) with escapeForTerminal in both reporters.
   it('a newline in a failing name does not forge a line of its own', async () => {
-    emulator.addFiles('demo', [{ name: 'evil\ndownloaded passwords.txt -> /etc/passwd (1 KiB)', content: 'x' }]);
-    emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
-    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(home.path, 'nl')], { home: home.path, env });
+    w.emulator.addFiles('demo', [{ name: 'evil\ndownloaded passwords.txt -> /etc/passwd (1 KiB)', content: 'x' }]);
+    w.emulator.inject({ kind: 'status', status: 500, times: Infinity, match: { endpoint: 'file' } });
+    const run = await runCli(['get', '--all', '--retries', '0', '-o', join(w.home.path, 'nl')], { home: w.home.path, env: w.env });
     expect(run.code).toBe(4);
     expect(run.stderr).not.toMatch(/^downloaded passwords/m);
     expect(run.stderr.trimEnd().split('\n').filter((l) => l.startsWith('failed '))).toHaveLength(1);
@@ -179,10 +167,10 @@ const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status
 
 describe.skipIf(!hasScript)('progress bars on a terminal', () => {
   it('draw hostile names escaped: the only escape sequences are our own cursor and colour codes', async () => {
-    emulator.addFiles('demo', [`${ESC}]0;owned title${'\u0007'}.txt`, `${ESC}[31mred${ESC}[0m.txt`, 'spoof-\u202etxt.exe', 'big.bin'].map((name, i) => ({ name, generated: { size: 1_000_000 + i } })));
-    const out = join(home.path, 'tty');
+    w.emulator.addFiles('demo', [`${ESC}]0;owned title${'\u0007'}.txt`, `${ESC}[31mred${ESC}[0m.txt`, 'spoof-\u202etxt.exe', 'big.bin'].map((name, i) => ({ name, generated: { size: 1_000_000 + i } })));
+    const out = join(w.home.path, 'tty');
     const command = [process.execPath, BIN, 'get', '--all', '-o', out].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: childEnv(home.path, { ...env, TERM: 'xterm', COLUMNS: '100' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: childEnv(w.home.path, { ...w.env, TERM: 'xterm', COLUMNS: '100' }), stdio: ['pipe', 'pipe', 'pipe'] });
     const run = await collect(child);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const screen = run.stdout + run.stderr;
@@ -201,7 +189,7 @@ describe.skipIf(!hasScript)('progress bars on a terminal', () => {
 describe('list with hostile names', () => {
   it('the table holds no raw control byte and shows them visibly; piped output keeps whole names', async () => {
     addHostile();
-    const run = await runCli(['list'], { home: home.path, env });
+    const run = await runCli(['list'], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expectNoRawControl(run);
     expect(run.stdout).toContain('\\x1b[31mred\\x1b[0m.txt');
@@ -218,7 +206,7 @@ describe('list with hostile names', () => {
 
   it('with colours forced on, the only escape sequences are our own colours', async () => {
     addHostile();
-    const run = await runCli(['list'], { home: home.path, env: { ...env, FORCE_COLOR: '1' } });
+    const run = await runCli(['list'], { home: w.home.path, env: { ...w.env, FORCE_COLOR: '1' } });
     expect(run.code, run.stderr).toBe(0);
     // eslint-disable-next-line no-control-regex
     const withoutOurColours = run.stdout.replace(/\u001b\[\d+(;\d+)*m/g, '');
@@ -229,7 +217,7 @@ describe('list with hostile names', () => {
 
   it('--json keeps the exact strings', async () => {
     const { files } = addHostile();
-    const run = await runCli(['list', '--json'], { home: home.path, env });
+    const run = await runCli(['list', '--json'], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     const entries = JSON.parse(run.stdout) as { id: number; name: string }[];
     expect(entries.map((e) => e.name)).toEqual(files.map((f) => f.name));
@@ -243,16 +231,16 @@ describe('list with hostile names', () => {
   // surrogates) in JSON.stringify's output by \uXXXX, used for every --json output.
   it('--json writes C1 controls and bidi overrides as \\u escapes, the parsed strings exact', async () => {
     const names = ['csi-\u009b2J.txt', 'bidi-\u202etxt.exe'];
-    emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
-    const run = await runCli(['list', '--json'], { home: home.path, env });
+    w.emulator.addFiles('demo', names.map((name) => ({ name, content: 'x' })));
+    const run = await runCli(['list', '--json'], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { name: string }[]).map((e) => e.name)).toEqual(names);
     expectNoRawControl(run);
   });
 
   it('escapes names echoed back in warnings (unmatched patterns)', async () => {
-    emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
-    const run = await runCli(['list', `${ESC}[31m*.nothing`], { home: home.path, env });
+    w.emulator.addFiles('demo', [{ name: 'a.txt', content: 'A' }]);
+    const run = await runCli(['list', `${ESC}[31m*.nothing`], { home: w.home.path, env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expectNoRawControl(run);
   });
