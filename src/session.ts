@@ -95,11 +95,18 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
   const retries = options.retries ?? DEFAULT_RETRIES;
   const idleTimeoutMs = Math.round((options.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000);
   const profileName = connection.profileName;
+  // The client caches a token synchronously; the write (which loads conf) runs in the
+  // background, in order, and close() waits for it. Failing to cache a token never fails the run.
+  let tokenWrites: Promise<void> = Promise.resolve();
   const tokenCache: TokenCache | undefined =
     connection.useStoredToken && profileName !== undefined
       ? {
           load: () => store.get(profileName)?.token,
-          save: (token) => store.saveToken(profileName, token),
+          save: (token) => {
+            tokenWrites = tokenWrites
+              .then(() => store.saveToken(profileName, token))
+              .catch((error: unknown) => io.verbose(`could not cache the token in ${store.path}: ${describeError(error)}`));
+          },
         }
       : undefined;
   warnAboutTransport(io, baseUrl, options, connection.password !== undefined || connection.token !== undefined || tokenCache?.load() !== undefined, isLoopbackHost);
@@ -128,7 +135,14 @@ export async function openSession(ctx: Context, io: IO, options: CommonOptions, 
     warn: (message) => io.warn(message),
     now: ctx.now,
   });
-  return { client, connection, baseUrl, store, retries, idleTimeoutMs, close: () => client.close() };
+  const close = async (): Promise<void> => {
+    try {
+      await client.close();
+    } finally {
+      await tokenWrites;
+    }
+  };
+  return { client, connection, baseUrl, store, retries, idleTimeoutMs, close };
 }
 
 /** `sendsSecrets`: a password, a given token or a cached one (a bearer token is a credential too). */

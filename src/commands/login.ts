@@ -79,7 +79,7 @@ async function runLogin(ctx: Context, io: ReturnType<Runtime['ioFor']>, options:
   if (savePassword === undefined) {
     savePassword = prompter ? await prompter.confirm('Store the password in the config file (mode 0600)?', true) : false;
   }
-  store.save(profileName, {
+  await store.save(profileName, {
     server: serverUrl,
     user,
     ...(options.auth ? { auth: options.auth } : {}),
@@ -105,7 +105,7 @@ function emptyLookupStore(store: Awaited<ReturnType<typeof openStore>>): Awaited
     get: () => undefined,
     names: () => [],
     save: (name, profile) => store.save(name, profile),
-    saveToken: () => undefined,
+    saveToken: () => Promise.resolve(),
     forgetSecrets: (name) => store.forgetSecrets(name),
     permissionWarnings: () => [],
   };

@@ -43,7 +43,7 @@ Examples:
       // The server being away must not keep the secrets on disk.
       io.verbose(`logout on the server failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    store.forgetSecrets(name);
+    await store.forgetSecrets(name);
     io.info(`Logged out: the password and token of profile "${name}" are forgotten.`);
   });
 }
