@@ -3,10 +3,10 @@
  * rename, mtime (PRODUCT.md, "Downloads that never lose data"). A file under its final name
  * is always complete; every failure leaves only the temporary file and its journal.
  */
-import { constants as fsConstants, createWriteStream } from 'node:fs';
-import { link, lstat, open, rename, rm, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { link, lstat, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
 import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError, isAbortError } from '../errors.js';
@@ -115,6 +115,13 @@ class Transfer {
   #current: RemoteFile;
   /** Whether a byte request may have been served (here or by an earlier run): until then, nothing on the server changed. */
   #requested: boolean;
+  /**
+   * The temporary file, open from #prepare to #finish: each file-system call costs ~0.1 ms of
+   * CPU through libuv's thread pool, and small files are bound by their count (BENCHMARKS.md).
+   */
+  #handle: FileHandle | undefined;
+  /** Its size as #prepare measured it, for the first attempt; later attempts measure again. */
+  #measured: number | undefined;
 
   constructor(item: PlannedDownload, deps: DownloadDeps) {
     this.#item = item;
@@ -151,7 +158,22 @@ class Transfer {
       if (!(error instanceof InterruptedError || signal.aborted)) throw error;
       if (!this.#requested) await this.#discard();
       throw interrupted(error);
+    } finally {
+      await this.#close();
     }
+  }
+
+  /** Releases the temporary file's handle, if still open (errors here change nothing on disk). */
+  async #close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /** The temporary file's handle; only called between #prepare and #finish. */
+  #open(): FileHandle {
+    if (this.#handle === undefined) throw new Error(`The temporary file of ${this.#name} is not open.`);
+    return this.#handle;
   }
 
   /**
@@ -163,15 +185,17 @@ class Transfer {
     const { file, targetName, recovery } = this.#item;
     await writeJournal(this.#item.targetPath, journalRecordFor(file, targetName, this.#now()));
     // A fresh download starts empty; a recovery keeps what the last run wrote.
+    // Kept open until #finish; every write goes to this file even if its name is replaced.
     const handle = await open(this.#part, fsConstants.O_RDWR | fsConstants.O_CREAT | NOFOLLOW | (recovery ? 0 : fsConstants.O_TRUNC), 0o644);
-    try {
-      const { size } = await handle.stat();
-      if (size <= this.#size) return size;
+    this.#handle = handle;
+    // A fresh file is empty: no need to measure it.
+    let { size } = recovery ? await handle.stat() : { size: 0 };
+    if (size > this.#size) {
       await handle.truncate(0);
-      return 0;
-    } finally {
-      await handle.close();
+      size = 0;
     }
+    this.#measured = size;
+    return size;
   }
 
   /** Attempts until the temporary file holds every byte; returns a failure sentence otherwise. */
@@ -268,15 +292,15 @@ class Transfer {
   }
 
   async #restart(): Promise<void> {
-    const handle = await open(this.#part, fsConstants.O_WRONLY | fsConstants.O_TRUNC | NOFOLLOW);
-    await handle.close();
+    await this.#open().truncate(0);
     this.#deps.onEvent({ type: 'file-restart', key: this.#key });
   }
 
   /** One request: resumes from the bytes on disk, appends what arrives, checks the count. */
   async #attempt(): Promise<void> {
     // The disk, not a counter, says where to resume: writes of a failed attempt have settled.
-    let offset = (await lstat(this.#part)).size;
+    let offset = this.#measured ?? (await this.#open().stat()).size;
+    this.#measured = undefined;
     if (offset > this.#size) {
       await this.#restart();
       offset = 0;
@@ -336,14 +360,11 @@ class Transfer {
     const key = this.#key;
     const name = this.#name;
     const size = this.#size;
-    // Opened here for O_NOFOLLOW; the stream owns the handle and closes it when it ends.
-    const handle = await open(this.#part, fsConstants.O_WRONLY | NOFOLLOW).catch((error: unknown) => {
-      discard(body);
-      throw error;
-    });
+    const handle = this.#open();
     // Flushing as we go, in the background, keeps the final fsync short instead of writing
-    // back the whole file at the end. Its errors fail the attempt: once reported on this
-    // descriptor, the final fsync on another one would no longer see them.
+    // back the whole file at the end. Its errors fail the attempt, not only the final fsync:
+    // a write-back error is reported once per descriptor, and a retry must start from bytes
+    // known to be on disk.
     let flushedAt = 0;
     let flushing: Promise<void> | undefined;
     let flushError: Error | undefined;
@@ -378,7 +399,7 @@ class Transfer {
         callback(null, chunk);
       },
     });
-    const sink = createWriteStream(this.#part, { fd: handle, start, highWaterMark: WRITE_BUFFER });
+    const sink = new PositionalWriter(handle, start);
     try {
       await pipeline(body, counter, sink);
       await flushing;
@@ -390,21 +411,19 @@ class Transfer {
     return received;
   }
 
-  /** Flush, verify, set mtime, rename into place, drop the journal. */
+  /** Set mtime, flush, verify, rename into place, drop the journal. */
   async #finish(): Promise<void> {
-    const handle = await open(this.#part, fsConstants.O_RDWR | NOFOLLOW);
-    try {
-      await handle.sync();
-      const { size } = await handle.stat();
-      if (size !== this.#size) {
-        throw new LocalError(`Failed to write ${this.#name}: the temporary file holds ${size} bytes instead of ${this.#size}.`);
-      }
-    } finally {
-      await handle.close();
-    }
+    const handle = this.#open();
     const seconds = this.#item.file.modified / 1000;
-    // Set on the temporary file, so the final name appears with the server's mtime at once.
-    await utimes(this.#part, seconds, seconds);
+    // Set on the temporary file, so the final name appears with the server's mtime at once;
+    // before the fsync, so the mtime is as durable as the bytes.
+    await handle.utimes(seconds, seconds);
+    await handle.sync();
+    const { size } = await handle.stat();
+    if (size !== this.#size) {
+      throw new LocalError(`Failed to write ${this.#name}: the temporary file holds ${size} bytes instead of ${this.#size}.`);
+    }
+    await this.#close();
     await this.#place();
     await syncDirectory(dirname(this.#item.targetPath));
     await removeJournal(this.#item.targetPath);
@@ -440,6 +459,7 @@ class Transfer {
 
   /** Keeps the partial work for the next run, unless the file never left the inbox. */
   async #fail(failure: Failure): Promise<DownloadOutcome> {
+    await this.#close();
     const error = failure.message;
     const kind = failureKind(failure.cause);
     if (!this.#requested || (await this.#neverServed())) {
@@ -467,6 +487,7 @@ class Transfer {
 
   /** Nothing was requested, the file is still in the inbox: leave no sidecar that claims otherwise. */
   async #discard(): Promise<void> {
+    await this.#close();
     await rm(this.#part, { force: true }).catch(() => undefined);
     await removeJournal(this.#item.targetPath).catch(() => undefined);
   }
@@ -566,6 +587,68 @@ function reclaimWithExposedGc(): void {
 function discard(body: Readable, reason?: Error): void {
   body.on('error', () => undefined);
   body.destroy(reason);
+}
+
+/**
+ * Writes consecutive chunks at a position through a handle it does not own (the transfer
+ * keeps it for the next attempt and #finish). 'close' comes only once every write settled.
+ */
+class PositionalWriter extends Writable {
+  readonly #handle: FileHandle;
+  #position: number;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(handle: FileHandle, start: number) {
+    // Chunks buffered while a write is in flight go out together in one writev.
+    super({ highWaterMark: WRITE_BUFFER });
+    this.#handle = handle;
+    this.#position = start;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#write([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.#write(chunks.map((c) => c.chunk), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    void this.#writing.finally(() => callback(error));
+  }
+
+  #write(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    this.#writing = this.#writeAll(buffers).then(
+      () => callback(),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  async #writeAll(buffers: Buffer[]): Promise<void> {
+    let rest = buffers.filter((buffer) => buffer.length > 0);
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.#handle.writev(rest, this.#position);
+      // Never spin: a file system that accepts nothing without an error is not making progress.
+      if (bytesWritten === 0) throw new Error('the file system accepted no bytes');
+      this.#position += bytesWritten;
+      rest = dropBytes(rest, bytesWritten);
+    }
+  }
+}
+
+/** `buffers` without their first `count` bytes (a short write: the disk filled up mid-way). */
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  let left = count;
+  const rest: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (left >= buffer.length) {
+      left -= buffer.length;
+      continue;
+    }
+    rest.push(left > 0 ? buffer.subarray(left) : buffer);
+    left = 0;
+  }
+  return rest;
 }
 
 /** Resolves once a writable has released its file descriptor use (all writes settled). */
