@@ -160,7 +160,8 @@ class Client implements ApiClient {
       for (let page = 0; page < maxPages; page++) {
         while (pending.size < window && nextToRequest < maxPages) {
           const requested = nextToRequest++;
-          const promise = this.#retry(`list ${path} page ${requested}`, () => this.#fetchPage(path, requested, area, signal));
+          // #apiJson retries the request: wrapping it again here would multiply the attempts.
+          const promise = this.#fetchPage(path, requested, area, signal);
           // Pages read ahead may fail after we stopped caring; never let that crash the process.
           promise.catch(() => undefined);
           pending.set(requested, promise);
@@ -258,7 +259,7 @@ class Client implements ApiClient {
   async verifyCredentials(options?: { signal?: AbortSignal }): Promise<{ user: string; token?: CachedToken }> {
     const user = this.#options.credentials.user ?? '';
     if (this.#mode === 'bearer' && !this.#options.credentials.token) {
-      const token = await this.#renewToken(options?.signal);
+      const token = await this.#retry('get a token', () => this.#renewToken(options?.signal));
       if (token) return { user, token };
     }
     // Basic, or a token given as is: /auth/login checks the credentials without side effects on files.
@@ -336,9 +337,9 @@ class Client implements ApiClient {
     if (!user || password === undefined) throw this.#missingCredentials();
     const url = this.#apiUrl('/oauth2/token', {});
     const form = new URLSearchParams({ grant_type: 'password', username: user, password }).toString();
-    const response = await this.#retry('get a token', () =>
-      this.#send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form, signal),
-    );
+    // Not retried here: a token is requested from inside #apiJson's retry loop (or login's),
+    // and retries at two levels would multiply into minutes against a dead server.
+    const response = await this.#send('POST', url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form, signal);
     if (response.status === 404 || response.status === 405 || response.status === 501) {
       response.body.resume();
       // No token endpoint on this server (PRODUCT.md: fall back to basic).
