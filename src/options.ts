@@ -65,7 +65,7 @@ export function addSelectionOptions(command: Command): Command {
   return command
     .option('-i, --ignore-case', 'match patterns case-insensitively')
     .option('--id <n>', 'pick a file by id (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--newer-than <when>', 'only files modified after this: a duration (2h, 7d) or a date (2026-11-30)')
+    .option('--newer-than <when>', 'only files modified at or after this: a duration (2h, 7d) or a date (2026-11-30)')
     .option('--older-than <when>', 'only files modified before this: a duration (2h, 7d) or a date')
     .option('--min-size <size>', 'only files at least this big (e.g. 10MB, 512KiB)')
     .option('--max-size <size>', 'only files at most this big')

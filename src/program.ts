@@ -109,7 +109,10 @@ export async function runCli(argv: readonly string[], ctx: Context): Promise<Exi
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit 0; everything else commander rejects is a usage error.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      // `directlink` alone shows the help too, but as an error: a script calling it by mistake
+      // must not look successful.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
       return EXIT.usage;
     }
     createIO ??= (await import('./ui/io.js')).createIO;
@@ -149,7 +152,8 @@ Examples:
   $ directlink get --all -o ~/inbox        # download everything, safely
   $ directlink get --backup 'NF-2026-*'    # fetch again from the backup area
 
-Exit status: 0 ok, 1 some files failed, 2 usage, 3 authentication, 4 server, 5 directory busy, 130 interrupted.
+Exit status: 0 ok, 1 some files failed, 2 usage, 3 authentication, 4 server,
+5 directory busy, 130 interrupted.
 Docs: README.md`,
     );
   program.exitOverride();

@@ -86,7 +86,7 @@ async function runLogin(ctx: Context, io: ReturnType<Runtime['ioFor']>, options:
     ...(savePassword && password !== undefined ? { password } : {}),
     ...(verified.token ? { token: verified.token } : {}),
   });
-  io.info(`Logged in to ${serverUrl} as ${user}; profile "${profileName}" saved in ${store.path}.`);
+  io.info(`Logged in to ${serverUrl} as ${user}; profile "${profileName}" saved in ${store.path} and used by default from now on.`);
   if (!savePassword) {
     io.info('The password was not stored: set DIRECTLINK_PASSWORD or run login again when the token expires.');
   }

@@ -71,7 +71,14 @@ describe('--help', () => {
     expect(viaHelp.code).toBe(0);
     expect(viaHelp.stdout).toBe(viaFlag.stdout);
     for (const command of ['login', 'logout', 'list', 'get', 'config']) expect(top.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
-    expect(top.stdout).toMatch(/Exit status: 0 ok, 1 some files failed, 2 usage, 3 authentication, 4 server, 5 directory busy, 130 interrupted/);
+    expect(top.stdout).toMatch(/Exit status: 0 ok, 1 some files failed, 2 usage, 3 authentication, 4 server,\s+5 directory busy, 130 interrupted/);
+    expect(top.stdout.split('\n').filter((line) => line.length > 80)).toEqual([]);
+  });
+
+  it('directlink alone shows the help as a usage error (exit 2), so a script calling it by mistake fails', async () => {
+    const run = await runCli([], { home: home.path });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Usage: directlink/);
   });
 });
 
