@@ -2,6 +2,7 @@
  * Turns the selection flags of `list` and `get` into SelectionOptions, rejecting bad values
  * with a usage error that shows a valid example (exit 2).
  */
+import { UsageError } from './errors.js';
 import type { SelectionFlags } from './options.js';
 import { unmatchedSelectors, validatePattern, type SelectionOptions } from './transfer/select.js';
 import type { RemoteFile } from './api/types.js';
@@ -11,6 +12,18 @@ import { parseNonNegativeInt, parsePositiveInt, parseSize, parseTimeSpec } from 
 /** Pure: flags + patterns + now → what to select. */
 export function toSelection(patterns: readonly string[], flags: SelectionFlags, now: number): SelectionOptions {
   for (const pattern of patterns) validatePattern(pattern);
+  const selection = buildSelection(patterns, flags, now);
+  // Ranges that can match nothing are a typo, not a request for an empty result.
+  if (selection.minSize !== undefined && selection.maxSize !== undefined && selection.minSize > selection.maxSize) {
+    throw new UsageError(`--min-size ${flags.minSize} is larger than --max-size ${flags.maxSize}: no file could match.`, { hint: 'Example: --min-size 1MB --max-size 10MB' });
+  }
+  if (selection.newerThan !== undefined && selection.olderThan !== undefined && selection.newerThan >= selection.olderThan) {
+    throw new UsageError(`--newer-than ${flags.newerThan} is not before --older-than ${flags.olderThan}: no file could match.`, { hint: 'Example: --newer-than 7d --older-than 1d (modified between 7 and 1 days ago)' });
+  }
+  return selection;
+}
+
+function buildSelection(patterns: readonly string[], flags: SelectionFlags, now: number): SelectionOptions {
   return {
     patterns,
     ignoreCase: flags.ignoreCase ?? false,

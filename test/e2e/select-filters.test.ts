@@ -109,6 +109,8 @@ describe('bad values', () => {
     [['get', ''], /pattern "": .*must not be empty, e\.g\. '\*\.csv'/],
     [['get', '--all', '*.csv'], /--all .* cannot be combined .*\n.*Example: directlink get/],
     [['get', '--newer-than', '1d'], /Nothing selected: .*\n.*Example: directlink get --all/],
+    [['list', '--min-size', '10MB', '--max-size', '1MB'], /--min-size 10MB is larger than --max-size 1MB.*\n.*Example: --min-size 1MB --max-size 10MB/],
+    [['list', '--newer-than', '1d', '--older-than', '2d'], /--newer-than 1d is not before --older-than 2d.*\n.*Example: --newer-than 7d --older-than 1d/],
   ];
 
   it('exits 2 with a message showing a valid example, before any request', async () => {
