@@ -384,7 +384,9 @@ class Client implements ApiClient {
         }
         answer = (await this.#sendAuthorized(method, url, signal)).response;
       }
-      if (answer.status !== 200) return { response: answer, text: undefined };
+      // Errors are thrown inside the loop, so the policy sees them: a 5xx is retried, a
+      // refusal or a wrong URL is not (transfer/retry.ts).
+      if (answer.status !== 200) throw await this.#answerError(answer, path, url);
       // The body is read under the retry policy too: a listing cut or stalled half-way is as
       // transient as one that never started.
       try {
@@ -396,10 +398,15 @@ class Client implements ApiClient {
       }
     });
     const contentType = header(response.headers, 'content-type');
+    return parseJsonBody(text, { endpoint: path, status: response.status, contentType });
+  }
+
+  /** The error for a non-200 answer to an API call, its body consumed. */
+  async #answerError(response: RawResponse, path: string, url: URL): Promise<Error> {
     if (response.status === 401 || response.status === 403) {
       const detail = await readErrorDetail(response);
       const who = this.#options.credentials.user ? ` as ${this.#options.credentials.user}` : '';
-      throw new AuthError(`Failed to authenticate${who}: the server refused the credentials (HTTP ${response.status}${detail ? `, ${detail}` : ''}).`, {
+      return new AuthError(`Failed to authenticate${who}: the server refused the credentials (HTTP ${response.status}${detail ? `, ${detail}` : ''}).`, {
         hint: 'Check the user and password, then run `directlink login` again.',
       });
     }
@@ -407,21 +414,18 @@ class Client implements ApiClient {
       response.body.resume();
       const location = header(response.headers, 'location');
       const where = location ? ` to ${originOf(location, url)}` : '';
-      throw new ServerError(`Failed to call ${path}: the server redirected${where}; check the --server URL (credentials are not sent to redirects).`);
+      return new ServerError(`Failed to call ${path}: the server redirected${where}; check the --server URL (credentials are not sent to redirects).`);
     }
     if (response.status === 404) {
       response.body.resume();
       // The API answers every documented path; a 404 means the configured URL is wrong, which
       // retrying later won't fix: a usage error (exit 2), not a server failure (exit 4).
-      throw new UsageError(`Failed to call ${path}: not found (HTTP 404) at ${this.#options.baseUrl.origin}${this.#options.baseUrl.pathname}.`, {
+      return new UsageError(`Failed to call ${path}: not found (HTTP 404) at ${this.#options.baseUrl.origin}${this.#options.baseUrl.pathname}.`, {
         hint: 'Check the server URL: it should end with the API base, e.g. https://host/directlink/v1.',
       });
     }
-    if (response.status !== 200) {
-      const detail = await readErrorDetail(response);
-      throw new ApiError(`Failed to call ${path}: the server answered HTTP ${response.status}${detail ? ` (${detail})` : ''}.`, { status: response.status, endpoint: path });
-    }
-    return parseJsonBody(text ?? '', { endpoint: path, status: response.status, contentType });
+    const detail = await readErrorDetail(response);
+    return new ApiError(`Failed to call ${path}: the server answered HTTP ${response.status}${detail ? ` (${detail})` : ''}.`, { status: response.status, endpoint: path });
   }
 
   async #sendAuthorized(method: Method, url: URL, signal: AbortSignal | undefined): Promise<{ response: RawResponse; authorization: string }> {

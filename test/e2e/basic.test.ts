@@ -133,6 +133,17 @@ describe('errors', () => {
     expect(run.stderr).toMatch(/connection refused/);
   });
 
+  it('retries an unreachable server at one level only: --retries 2 means 3 attempts per request, not 3×3×3', async () => {
+    const url = w.emulator.baseUrl;
+    await w.emulator.close();
+    const run = await runCli(['list', '--retries', '2', '--verbose'], { home: w.home.path, env: { ...w.env, DIRECTLINK_SERVER: url } });
+    expect(run.code).toBe(4);
+    const attempts = run.stderr.split('\n').filter((line) => line.startsWith('> ')).length;
+    // Up to 4 listing pages are requested ahead, each with its token request: 4 × 3 at most.
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(attempts).toBeLessThanOrEqual(12);
+  });
+
   it('exits 2 for an unknown option and suggests the right one', async () => {
     const run = await runCli(['list', '--bakcup'], { home: w.home.path, env: w.env });
     expect(run.code).toBe(2);
