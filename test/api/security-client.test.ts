@@ -14,7 +14,8 @@ import type { RemoteFile } from '../../src/api/types.js';
 import { ApiError, NetworkError, ServerError, UsageError } from '../../src/errors.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { tempDir } from '../support/cli.js';
-import { makeTestPki, startRecorder, type TestPki } from '../e2e/security-support.js';
+import { startRecorder } from '../e2e/security-support.js';
+import { makeTestPki, type TestPki } from '../emulator/tls.js';
 
 const transport = (env: Record<string, string> = {}, extraCaPem: string[] = []) => ({ concurrency: 2, connectTimeoutMs: 5000, idleTimeoutMs: 5000, env, extraCaPem });
 

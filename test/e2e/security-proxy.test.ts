@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../support/cli.js';
-import { makeTestPki, startProxy, type TestPki, type TestProxy } from './security-support.js';
+import { startProxy, type TestProxy } from './security-support.js';
+import { makeTestPki, type TestPki } from '../emulator/tls.js';
 
 let emulator: Emulator;
 let proxy: TestProxy;

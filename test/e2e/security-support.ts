@@ -1,47 +1,14 @@
 /**
- * Test-only servers and material for the security tests: a throw-away CA made with openssl,
- * a small forwarding/CONNECT proxy, a recording "foreign host", and a front server that
+ * Test-only servers for the security tests: a small forwarding/CONNECT proxy, a recording "foreign host", and a front server that
  * forwards to the emulator but may answer some requests itself (redirects). All bound to
  * loopback, all closed by their `close()`, every socket tracked so nothing lingers.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
-import { join } from 'node:path';
 
 /** ESC, CSI (0x9b) and the other C0/C1 controls except the newline that ends lines. */
 // eslint-disable-next-line no-control-regex
 export const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
-
-/** A CA and a leaf for localhost, 127.0.0.1 and ::1, as PEM files in `dir`. */
-export interface TestPki {
-  readonly caFile: string;
-  readonly key: string;
-  readonly cert: string;
-}
-
-/**
- * Generates a throw-away CA and a leaf signed by it, with the openssl CLI (P-256, fast).
- * Falls back to the emulator's committed test certificates when openssl is missing.
- */
-export function makeTestPki(dir: string): TestPki {
-  const run = (args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 20_000 });
-  };
-  try {
-    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key']);
-    run(['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '2', '-subj', '/CN=directlink throw-away test CA', '-out', 'ca.pem']);
-    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key']);
-    run(['req', '-new', '-key', 'leaf.key', '-subj', '/CN=localhost', '-out', 'leaf.csr']);
-    writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n');
-    run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256', '-extfile', 'leaf.ext', '-out', 'leaf.pem']);
-    return { caFile: join(dir, 'ca.pem'), key: readFileSync(join(dir, 'leaf.key'), 'utf8'), cert: readFileSync(join(dir, 'leaf.pem'), 'utf8') };
-  } catch {
-    const certs = join(import.meta.dirname, '../emulator/certs');
-    return { caFile: join(certs, 'ca.pem'), key: readFileSync(join(certs, 'key.pem'), 'utf8'), cert: readFileSync(join(certs, 'cert.pem'), 'utf8') };
-  }
-}
 
 /** One request a test server saw. */
 export interface SeenRequest {

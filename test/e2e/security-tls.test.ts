@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { runCli, tempDir } from '../support/cli.js';
-import { makeTestPki, type TestPki } from './security-support.js';
+import { makeTestPki, type TestPki } from '../emulator/tls.js';
 
 let emulator: Emulator;
 let dir: { path: string; cleanup(): void };
