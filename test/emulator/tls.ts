@@ -4,7 +4,7 @@
  * private key is ever committed. Never trust these outside tests.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,6 +39,10 @@ let shared: TestPki | undefined;
 
 /** One PKI per test process, in a temp directory: pass `{ key, cert }` to startEmulator's `https`, `ca` to a client. */
 export function testTls(): TestPki {
-  shared ??= makeTestPki(mkdtempSync(join(tmpdir(), 'directlink-test-pki-')));
+  if (!shared) {
+    const dir = mkdtempSync(join(tmpdir(), 'directlink-test-pki-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    shared = makeTestPki(dir);
+  }
   return shared;
 }
