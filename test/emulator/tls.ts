@@ -35,14 +35,18 @@ export function makeTestPki(dir: string): TestPki {
   return { caFile: join(dir, 'ca.pem'), ca: read('ca.pem'), key: read('leaf.key'), cert: read('leaf.pem') };
 }
 
-let shared: TestPki | undefined;
+let shared: Pick<TestPki, 'ca' | 'key' | 'cert'> | undefined;
 
-/** One PKI per test process, in a temp directory: pass `{ key, cert }` to startEmulator's `https`, `ca` to a client. */
-export function testTls(): TestPki {
+/** One PKI per test process, kept in memory: pass `{ key, cert }` to startEmulator's `https`, `ca` to a client. */
+export function testTls(): Pick<TestPki, 'ca' | 'key' | 'cert'> {
   if (!shared) {
     const dir = mkdtempSync(join(tmpdir(), 'directlink-test-pki-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    shared = makeTestPki(dir);
+    try {
+      const { ca, key, cert } = makeTestPki(dir);
+      shared = { ca, key, cert };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   return shared;
 }
