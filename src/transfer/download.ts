@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
-import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError, isAbortError } from '../errors.js';
+import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError } from '../errors.js';
 import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, failureKind, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
 import type { FailureKind, PlannedDownload, TransferListener } from './types.js';
 import { journalRecordFor, partPathFor, removeJournal, writeJournal } from './workdir.js';
@@ -253,18 +253,11 @@ class Transfer {
    * ((retries + 1)² requests and their backoff waits, per file).
    */
   async #locateOrFail(): Promise<RemoteFile> {
-    for (let spurious = 0; ; spurious++) {
-      try {
-        return await this.#locate();
-      } catch (error) {
-        if (this.#deps.signal.aborted || error instanceof InterruptedError) throw error;
-        // An abort nobody here asked for: the client shares one token renewal among callers
-        // and ties it to the signal of the one that started it, so a listing that finished
-        // (its read-ahead pages cancelled) can abort the renewal another listing waits on.
-        // Not an answer from the server: list again.
-        if (isAbortError(error) && spurious < 2) continue;
-        throw new FinalFailure(error);
-      }
+    try {
+      return await this.#locate();
+    } catch (error) {
+      if (this.#deps.signal.aborted || error instanceof InterruptedError) throw error;
+      throw new FinalFailure(error);
     }
   }
 
