@@ -9,10 +9,10 @@ import { dirname } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
-import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError } from '../errors.js';
+import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError, isAbortError } from '../errors.js';
 import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, failureKind, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
 import type { FailureKind, PlannedDownload, TransferListener } from './types.js';
-import { journalRecordFor, partPathFor, removeJournal, writeJournal } from './workdir.js';
+import { journalRecordFor, partPathFor, removeJournal, syncDirectory, writeJournal } from './workdir.js';
 
 /** Finds `file` in a fresh listing of `area` (see findSameFile); undefined when it is not there. */
 export type Relist = (file: RemoteFile, area: Area) => Promise<RemoteFile | undefined>;
@@ -253,11 +253,16 @@ class Transfer {
    * ((retries + 1)² requests and their backoff waits, per file).
    */
   async #locateOrFail(): Promise<RemoteFile> {
-    try {
-      return await this.#locate();
-    } catch (error) {
-      if (this.#deps.signal.aborted || error instanceof InterruptedError) throw error;
-      throw new FinalFailure(error);
+    for (let spurious = 0; ; spurious++) {
+      try {
+        return await this.#locate();
+      } catch (error) {
+        if (this.#deps.signal.aborted || error instanceof InterruptedError) throw error;
+        // An abort that is not the user's is not an answer from the server: list again (twice
+        // at most). The client's shared token renewal once caused these; a guard stays.
+        if (isAbortError(error) && spurious < 2) continue;
+        throw new FinalFailure(error);
+      }
     }
   }
 
@@ -648,17 +653,4 @@ function dropBytes(buffers: Buffer[], count: number): Buffer[] {
 async function closed(stream: Writable): Promise<void> {
   if (stream.closed) return;
   await new Promise<void>((resolve) => stream.once('close', () => resolve()));
-}
-
-/** Makes a rename durable (best effort: not every platform can fsync a directory). */
-async function syncDirectory(path: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, 'r');
-    await handle.sync();
-  } catch {
-    // Windows and some network file systems refuse; the rename itself is still atomic.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }

@@ -528,8 +528,8 @@ async function statOrUndefined(path: string) {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the rename durable. Windows can't open a directory for fsync: best effort.
+/** Makes a rename in `dir` durable; best effort (Windows and some network file systems refuse). */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {
