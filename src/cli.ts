@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Context } from './context.js';
 import { EXIT } from './errors.js';
 import { runCli } from './program.js';
@@ -14,10 +13,6 @@ import { runCli } from './program.js';
 // 0.3 s of CPU, for no measurable gain on our traffic (BENCHMARKS.md). A budget this large
 // keeps the baseline (Liftoff) code. Read when undici compiles llhttp, which is later.
 setFlagsFromString('--wasm-tiering-budget=2000000000');
-// The collector, for transfer/download.ts (DownloadDeps.reclaimMemory): socket buffers are
-// collected every 16 MiB instead of after ~64 MiB. A context created after the flag has `gc`.
-setFlagsFromString('--expose-gc');
-(globalThis as { gc?: unknown }).gc ??= runInNewContext('gc');
 
 function readVersion(): string {
   try {

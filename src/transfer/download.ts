@@ -8,6 +8,8 @@ import { link, lstat, open, rename, rm, unlink, type FileHandle } from 'node:fs/
 import { dirname } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Area, DirectLinkApi, RemoteFile } from '../api/types.js';
 import { DirectlinkError, InterruptedError, LocalError, NetworkError, ServerError, describeError, isAbortError } from '../errors.js';
 import { BodyError, DEFAULT_RETRIES, backoffDelay, classifyFailure, describeLocalFailure, failureKind, interrupted, isLocalFailure, sleep as realSleep, sleepOrInterrupt, type BackoffOptions, type Sleep } from './retry.js';
@@ -577,8 +579,23 @@ class IdleWatch {
 }
 
 /** A young-generation collection, when the process exposed V8's `gc` (cli.ts does); otherwise nothing. */
+type MinorGc = (options: { type: 'minor' }) => void;
+let exposedGc: MinorGc | null | undefined;
+
+/**
+ * V8's collector, exposed on first use (a context created after `--expose-gc` has `gc`), so
+ * only a download past 16 MiB pays the few milliseconds, not every start-up. Null if refused.
+ */
 function reclaimWithExposedGc(): void {
-  (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
+  if (exposedGc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      exposedGc = runInNewContext('gc') as MinorGc;
+    } catch {
+      exposedGc = null;
+    }
+  }
+  exposedGc?.({ type: 'minor' });
 }
 
 /** Ends a response body we won't read. undici emits an 'error' on destroy: nobody must hear it as a crash. */
