@@ -5,18 +5,18 @@
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import type { RemoteFile } from '../api/types.js';
+import type { Area, RemoteFile } from '../api/types.js';
 import type { Context, Runtime } from '../context.js';
 import { AuthError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { runExecHook } from '../exec-hook.js';
 import { addConnectionOptions, addOutputOptions, addSelectionOptions, choiceOption, parseCount, type SelectionFlags } from '../options.js';
 import { hasSelectors, reportUnmatched, toSelection } from '../selection.js';
 import { openSession, type CommonOptions, type Session } from '../session.js';
-import { matchUnfinished, prepareRecovery } from '../transfer/recovery.js';
-import { selectFiles } from '../transfer/select.js';
+import { matchUnfinished, prepareRecovery, type RecoveryPlan } from '../transfer/recovery.js';
+import { selectFiles, type SelectionOptions } from '../transfer/select.js';
 import type { ConflictPolicy, Plan, TransferResult } from '../transfer/types.js';
 import { planDownloads } from '../transfer/plan.js';
-import { acquireLock, checkFreeSpace, checkWritable, findUnfinished, listExistingNames, removeJournal } from '../transfer/workdir.js';
+import { acquireLock, checkFreeSpace, checkWritable, findUnfinished, listExistingNames, removeJournal, type Unfinished } from '../transfer/workdir.js';
 import type { IO } from '../ui/io.js';
 import { escapeForTerminal, formatSize, toJsonText } from '../ui/render.js';
 
@@ -79,11 +79,10 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
   }
   if (options.output === '') throw new UsageError('-o/--output needs a directory.', { hint: 'Example: directlink get --all -o ./inbox' });
   const outputDir = resolve(ctx.cwd, options.output ?? '.');
-  const policy = options.onConflict ?? 'rename';
   const area = options.backup ? 'backup' : 'inbox';
 
   if (options.dryRun) {
-    await dryRun(ctx, io, patterns, options, outputDir);
+    await dryRun(ctx, io, options, { selection, outputDir, area, wantsPicker });
     return;
   }
 
@@ -92,50 +91,16 @@ async function runGet(ctx: Context, io: IO, patterns: string[], options: GetOpti
   let session: Session | undefined;
   try {
     session = await openSession(ctx, io, options, { concurrency: options.concurrency ?? 4 });
-    const client = session.client;
-
-    // Interrupted downloads are finished first; their files now live in the backup area.
-    const unfinished = await findUnfinished(outputDir);
-    for (const problem of unfinished.problems) io.warn(`Leaving ${problem.path} alone: ${problem.reason}`);
     // A crash between the final rename and the record's removal leaves only the record.
-    for (const done of unfinished.completed) await removeJournal(done.targetPath);
-    const listings = new Map<'inbox' | 'backup', RemoteFile[]>();
-    const listing = async (which: 'inbox' | 'backup'): Promise<RemoteFile[]> => {
-      let files = listings.get(which);
-      if (!files) {
-        files = await client.listAll(which, { signal: ctx.signal });
-        listings.set(which, files);
-      }
-      return files;
-    };
-    const fresh = await listing(area);
-    const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await listing('backup'), await listing('inbox')) : { recovered: [], missing: [] };
-    await prepareRecovery(recovery);
-    for (const lost of recovery.missing) {
-      io.warn(`Cannot finish ${lost.record.name}: it is no longer in the backup area (the server's retention may have expired). Its partial file ${lost.partPath} is kept; delete it and its .json record once you no longer need them.`);
-    }
-
+    const planned = await planRun(ctx, io, session, { selection, options, outputDir, area, wantsPicker });
+    for (const done of planned.completed) await removeJournal(done.targetPath);
+    await prepareRecovery(planned.recovery);
+    const { plan, fresh, candidates, recovery } = planned;
     if (recovery.recovered.length > 0) {
       const names = recovery.recovered.slice(0, 3).map((r) => r.file.name);
       if (recovery.recovered.length > names.length) names.push(`${recovery.recovered.length - names.length} more`);
       io.info(`Finishing ${recovery.recovered.length} interrupted download${recovery.recovered.length === 1 ? '' : 's'} first, from the backup area: ${names.join(', ')}.`);
     }
-    let chosen = selectFiles(fresh, selection);
-    // A pattern that matches a file being recovered did match something.
-    reportUnmatched(io, [...fresh, ...recovery.recovered.map((r) => r.file)], selection);
-    const candidates = chosen.length;
-    if (wantsPicker && candidates > 0) chosen = await pickFiles(ctx, io, chosen, area);
-    // A file being recovered is not downloaded a second time as new work.
-    const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
-    chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
-
-    const plan = planDownloads({
-      files: chosen,
-      outputDir,
-      policy,
-      existingNames: await listExistingNames(outputDir),
-      recovered: recovery.recovered,
-    });
     if (plan.items.length === 0) {
       if (!options.json) io.info(fresh.length === 0 ? `No files waiting in the ${areaName(area)} area.` : candidates > 0 ? 'Nothing selected: nothing was downloaded.' : 'No files match.');
       else io.out(toJsonText({ downloaded: [], skipped: [], failed: [] }));
@@ -180,6 +145,64 @@ interface RunResult extends TransferResult {
 
 function areaName(area: 'inbox' | 'backup'): string {
   return area === 'inbox' ? "user's" : 'backup';
+}
+
+interface RunPlan {
+  readonly plan: Plan;
+  /** The listing of the area asked for. */
+  readonly fresh: readonly RemoteFile[];
+  /** Files the patterns and filters selected, before the picker. */
+  readonly candidates: number;
+  readonly recovery: RecoveryPlan;
+  /** Records of downloads that did finish (only the record is left to remove). */
+  readonly completed: readonly Unfinished[];
+}
+
+/**
+ * Decides what a run does, touching nothing: lists the area (and, when interrupted downloads
+ * wait in the directory, both areas to find them), selects, lets a person pick, plans names.
+ * The real run and --dry-run share it, so the dry run shows exactly what the run would do.
+ */
+async function planRun(
+  ctx: Context,
+  io: IO,
+  session: Session,
+  run: { selection: SelectionOptions; options: GetOptions; outputDir: string; area: Area; wantsPicker: boolean },
+): Promise<RunPlan> {
+  const { selection, options, outputDir, area } = run;
+  const listings = new Map<Area, Promise<RemoteFile[]>>();
+  const listing = (which: Area): Promise<RemoteFile[]> => {
+    let files = listings.get(which);
+    if (!files) {
+      files = session.client.listAll(which, { signal: ctx.signal });
+      listings.set(which, files);
+    }
+    return files;
+  };
+  const fresh = await listing(area);
+  // Interrupted downloads are finished first; their files now live in the backup area.
+  const unfinished = await findUnfinished(outputDir);
+  for (const problem of unfinished.problems) io.warn(`Leaving ${problem.path} alone: ${problem.reason}`);
+  const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await listing('backup'), await listing('inbox')) : { recovered: [], missing: [] };
+  for (const lost of recovery.missing) {
+    io.warn(`Cannot finish ${lost.record.name}: it is no longer in the backup area (the server's retention may have expired). Its partial file ${lost.partPath} is kept; delete it and its .json record once you no longer need them.`);
+  }
+  let chosen = selectFiles(fresh, selection);
+  // A pattern that matches a file being recovered did match something.
+  reportUnmatched(io, [...fresh, ...recovery.recovered.map((r) => r.file)], selection);
+  const candidates = chosen.length;
+  if (run.wantsPicker && candidates > 0) chosen = await pickFiles(ctx, io, chosen, area);
+  // A file being recovered is not downloaded a second time as new work.
+  const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
+  chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
+  const plan = planDownloads({
+    files: chosen,
+    outputDir,
+    policy: options.onConflict ?? 'rename',
+    existingNames: await listExistingNames(outputDir),
+    recovered: recovery.recovered,
+  });
+  return { plan, fresh, candidates, recovery, completed: unfinished.completed };
 }
 
 /**
@@ -311,21 +334,11 @@ function printResult(io: IO, result: RunResult, options: GetOptions): void {
 }
 
 /** --dry-run: list, select and plan exactly as a real run would, then print the plan. */
-async function dryRun(ctx: Context, io: IO, patterns: string[], options: GetOptions, outputDir: string): Promise<void> {
-  const selection = toSelection(patterns, options, ctx.now());
-  const area = options.backup ? 'backup' : 'inbox';
+async function dryRun(ctx: Context, io: IO, options: GetOptions, run: { selection: SelectionOptions; outputDir: string; area: Area; wantsPicker: boolean }): Promise<void> {
+  const { outputDir } = run;
   const session = await openSession(ctx, io, options);
   try {
-    const fresh = await session.client.listAll(area, { signal: ctx.signal });
-    const unfinished = await findUnfinished(outputDir);
-    const recovery = unfinished.unfinished.length > 0 ? matchUnfinished(unfinished.unfinished, await session.client.listAll('backup', { signal: ctx.signal }), fresh) : { recovered: [], missing: [] };
-    let chosen = selectFiles(fresh, selection);
-    reportUnmatched(io, fresh, selection);
-    if ((options.pick || (!options.all && !hasSelectors(selection))) && chosen.length > 0) chosen = await pickFiles(ctx, io, chosen, area);
-    const recovering = new Set(recovery.recovered.map((r) => `${r.file.area}:${r.file.id}`));
-    chosen = chosen.filter((file) => !recovering.has(`${file.area}:${file.id}`));
-    const existing = await listExistingNames(outputDir).catch(() => new Set<string>());
-    const plan = planDownloads({ files: chosen, outputDir, policy: options.onConflict ?? 'rename', existingNames: existing, recovered: recovery.recovered });
+    const { plan } = await planRun(ctx, io, session, { ...run, options });
     if (options.json) {
       io.out(toJsonText({
         dryRun: true,
